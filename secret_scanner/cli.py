@@ -1,0 +1,332 @@
+"""Command line: parses arguments, wires the layers together, and turns every outcome into one exit code.
+
+This is the only module that reads argv, prints, or maps exceptions to exit codes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import logging
+import os
+import signal
+import sys
+import threading
+import traceback
+import uuid
+from collections.abc import Sequence
+from pathlib import Path
+from types import FrameType, TracebackType
+from urllib.parse import urlsplit
+
+from secret_scanner import __version__
+from secret_scanner.config import Config, load_config, locate_config
+from secret_scanner.errors import (
+    ConfigError,
+    LockHeldError,
+    ReportError,
+    RuleError,
+    ScannerError,
+    StateError,
+    UsageError,
+)
+from secret_scanner.exitcode import ExitCode
+from secret_scanner.finding import ScanResult
+
+log = logging.getLogger("secret_scanner")
+
+CA_BUNDLE_ENV = "SECRET_SCANNER_CA_BUNDLE"
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="SecretScanner",
+        description="Find exposed credentials in this machine's files and report them, redacted.",
+    )
+    action = parser.add_mutually_exclusive_group()
+    action.add_argument("--scan", action="store_true", help="scan files for secrets")
+    action.add_argument("--list-rules", action="store_true", help="print the rule catalog and exit")
+    action.add_argument("--self-test", action="store_true", help="run every rule's examples through the engine")
+    action.add_argument("--version", action="store_true", help="print the version and exit")
+    parser.add_argument("--keeper-api-base", metavar="URL",
+                        help="KEPM local API base (https://127.0.0.1:6889); enables job mode: publish to KeeperLogger")
+    parser.add_argument("--path", action="append", type=Path, metavar="PATH", default=[],
+                        help="file or directory to scan (repeatable); default: the machine's usual credential places")
+    parser.add_argument("--exclude", action="append", metavar="GLOB", default=[],
+                        help="skip paths matching this glob (repeatable)")
+    parser.add_argument("--report", type=Path, metavar="FILE", help="write the whole redacted report to FILE")
+    parser.add_argument("--format", choices=("json", "sarif", "text"), default="json",
+                        help="format of the --report file (default: json)")
+    parser.add_argument("--state-dir", type=Path, metavar="DIR",
+                        help="lock, undelivered messages and fingerprint key (default: per-OS machine location)")
+    parser.add_argument("--ca-bundle", type=Path, metavar="FILE",
+                        help=f"CA bundle that verifies the agent's certificate (or ${CA_BUNDLE_ENV})")
+    parser.add_argument("--config", type=Path, metavar="FILE",
+                        help="fleet config file (default: secret-scanner.toml beside the binary)")
+    parser.add_argument("--event-topic", metavar="TOPIC",
+                        help="job event topic (default: Jobs/{KEEPER_JOB_ID}/events)")
+    parser.add_argument("--max-finding-messages", type=_positive_int, metavar="N",
+                        help="KeeperLogger messages for single findings per run; the rest are summarised (default 100)")
+    parser.add_argument("--time-budget", type=_positive_float, metavar="SECONDS",
+                        help="stop scanning after this long and report what was found (default 2700)")
+    parser.add_argument("--max-file-size", type=_positive_int, metavar="BYTES",
+                        help="skip files larger than this (default 50 MiB)")
+    parser.add_argument("--quiet", action="store_true", help="print only the summary line")
+    parser.add_argument("--verbose", action="store_true", help="log progress details to stderr")
+    return parser
+
+
+def _positive_int(text: str) -> int:
+    try:
+        value = int(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
+    if value <= 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def _positive_float(text: str) -> float:
+    try:
+        value = float(text)
+    except ValueError:
+        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
+    if not value > 0:
+        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
+    return value
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the program; return the exit code. Never raises."""
+    parser = build_parser()
+    try:
+        args = parser.parse_args(argv)
+    except SystemExit as exc:  # argparse already printed usage and the problem
+        return ExitCode.CLEAN if exc.code in (0, None) else ExitCode.USAGE
+    _configure_logging(args.verbose)
+    try:
+        return _dispatch(parser, args)
+    except (UsageError, ConfigError, StateError, ReportError) as exc:
+        log.error("%s", exc)
+        return ExitCode.USAGE
+    except LockHeldError as exc:
+        log.warning("%s", exc)
+        return ExitCode.LOCKED
+    except RuleError as exc:
+        log.error("rule catalog is broken: %s", exc)
+        return ExitCode.INTERNAL
+    except ScannerError as exc:
+        log.error("%s", exc)
+        return ExitCode.INTERNAL
+    except Exception as exc:
+        _report_internal_error(exc)
+        return ExitCode.INTERNAL
+
+
+def run() -> None:
+    """Console-script entry point."""
+    sys.exit(main())
+
+
+def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
+    if args.version:
+        print(f"SecretScanner {__version__}")
+        return ExitCode.CLEAN
+    if args.list_rules:
+        from secret_scanner.catalog import format_catalog, load_rules
+
+        print(format_catalog(load_rules()), end="")
+        return ExitCode.CLEAN
+    if args.self_test:
+        from secret_scanner.selftest import run_self_test
+
+        outcome = run_self_test()
+        for failure in outcome.failures:
+            print(f"FAIL {failure}")
+        print(f"self-test: {outcome.passed} passed, {len(outcome.failures)} failed")
+        return ExitCode.CLEAN if not outcome.failures else ExitCode.SECRETS_FOUND
+    if not args.scan:
+        raise UsageError("nothing to do: give --scan (or --list-rules, --self-test, --version); see --help")
+    return _scan(args)
+
+
+def _scan(args: argparse.Namespace) -> int:
+    from secret_scanner import report
+    from secret_scanner.lock import acquire_run_lock
+    from secret_scanner.redaction import load_fingerprinter
+    from secret_scanner.statedir import default_state_dir, ensure_state_dir
+
+    api_base = _check_api_base(args.keeper_api_base) if args.keeper_api_base is not None else None
+    ca_bundle = _resolve_ca_bundle(args.ca_bundle)
+    roots = _check_paths(args.path)
+    config = load_config(args.config if args.config is not None else locate_config())
+    state_dir = ensure_state_dir(args.state_dir if args.state_dir is not None else default_state_dir())
+    run_id = str(uuid.uuid4())
+    stop = _install_stop_handlers()
+    _lower_priority()
+
+    with acquire_run_lock(state_dir):
+        fingerprinter = load_fingerprinter(state_dir, config.fingerprint_key)
+
+        def run_scan() -> ScanResult:
+            return _run_engine(args, config, roots, fingerprinter, stop)
+
+        delivered = True
+        if api_base is None:
+            result = run_scan()
+        else:
+            from secret_scanner.delivery import JobSettings, run_job
+
+            outcome = run_job(
+                JobSettings(
+                    api_base=api_base,
+                    ca_bundle=ca_bundle,
+                    state_dir=state_dir,
+                    run_id=run_id,
+                    event_topic=args.event_topic or config.event_topic,
+                    max_finding_messages=args.max_finding_messages or config.max_finding_messages,
+                ),
+                run_scan,
+            )
+            result, delivered = outcome.result, outcome.delivered
+            for problem in outcome.problems:
+                log.error("%s", problem)
+
+        if args.report is not None:
+            report.write_report(args.report, _render_report(args.format, result, run_id, fingerprinter.scope))
+        if args.quiet or api_base is not None:
+            print(report.summarize(result))
+        else:
+            print(report.render_text(result), end="")
+    return _exit_code_for(result, delivered)
+
+
+def _exit_code_for(result: ScanResult, delivered: bool) -> ExitCode:
+    # Undelivered findings reach nobody, so that outranks everything; a finding is true even when the
+    # scan was cut short, so "found" outranks "incomplete"; only a complete scan may say "clean".
+    if not delivered:
+        return ExitCode.DELIVERY_FAILED
+    if result.findings:
+        return ExitCode.SECRETS_FOUND
+    if not result.complete:
+        return ExitCode.INCOMPLETE
+    return ExitCode.CLEAN
+
+
+def _render_report(fmt: str, result: ScanResult, run_id: str, scope: str) -> str:
+    from secret_scanner import report
+
+    if fmt == "text":
+        return report.render_text(result)
+    if fmt == "sarif":
+        from secret_scanner.sarif import render_sarif
+
+        return render_sarif(result)
+    return report.render_json(report.build_report(result, run_id, scope))
+
+
+def _run_engine(
+    args: argparse.Namespace, config: Config, roots: tuple[Path, ...], fingerprinter: object,
+    stop: threading.Event,
+) -> ScanResult:
+    from secret_scanner.redaction import Fingerprinter
+    from secret_scanner.scanner import ScanOptions, scan
+    from secret_scanner.walker import default_roots
+
+    assert isinstance(fingerprinter, Fingerprinter)
+    if not roots:
+        roots = default_roots() + tuple(Path(p) for p in config.extra_paths)
+    options = ScanOptions(
+        roots=roots,
+        exclude=tuple(args.exclude) + config.exclude,
+        max_file_bytes=args.max_file_size or config.max_file_bytes,
+        time_budget_seconds=args.time_budget or config.time_budget_seconds,
+    )
+    return scan(options, fingerprinter, should_stop=stop.is_set)
+
+
+def _check_api_base(url: str) -> str:
+    parts = urlsplit(url)
+    if parts.scheme != "https" or not parts.hostname:
+        raise UsageError(f"--keeper-api-base must be an https URL with a host, e.g. https://127.0.0.1:6889 (got {url!r})")
+    try:
+        parts.port  # noqa: B018 - raises on a malformed port
+    except ValueError as exc:
+        raise UsageError(f"--keeper-api-base has an invalid port: {url!r}") from exc
+    return url.rstrip("/")
+
+
+def _resolve_ca_bundle(given: Path | None) -> Path | None:
+    env = os.environ.get(CA_BUNDLE_ENV)
+    path = given if given is not None else (Path(env) if env else None)
+    if path is not None and not path.is_file():
+        source = "--ca-bundle" if given is not None else f"${CA_BUNDLE_ENV}"
+        raise UsageError(f"{source}: CA bundle {path} is not a readable file")
+    return path
+
+
+def _check_paths(paths: list[Path]) -> tuple[Path, ...]:
+    for path in paths:
+        if not path.exists():
+            raise UsageError(f"--path {path}: no such file or directory")
+    return tuple(paths)
+
+
+def _install_stop_handlers() -> threading.Event:
+    """SIGTERM (the agent's timeout kill, a shutdown) ends the scan early so findings are still reported."""
+    stop = threading.Event()
+
+    def on_signal(signum: int, frame: FrameType | None) -> None:
+        stop.set()
+
+    if threading.current_thread() is threading.main_thread():
+        for name in ("SIGTERM", "SIGBREAK"):
+            if hasattr(signal, name):
+                signal.signal(getattr(signal, name), on_signal)
+    return stop
+
+
+def _lower_priority() -> None:
+    """Stay light on a workstation: background CPU and I/O priority for the whole run."""
+    try:
+        if sys.platform == "win32":
+            import ctypes
+
+            below_normal, background_begin = 0x4000, 0x00100000
+            kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
+            handle = kernel32.GetCurrentProcess()
+            kernel32.SetPriorityClass(handle, below_normal)
+            kernel32.SetPriorityClass(handle, background_begin)
+        else:
+            os.nice(10)
+    except (OSError, AttributeError):
+        log.debug("could not lower process priority")
+
+
+class _StderrFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return f"SecretScanner: {record.levelname.lower()}: {record.getMessage()}"
+
+
+def _configure_logging(verbose: bool) -> None:
+    handler = logging.StreamHandler(sys.stderr)
+    handler.setFormatter(_StderrFormatter())
+    log.handlers[:] = [handler]
+    log.setLevel(logging.DEBUG if verbose else logging.INFO)
+    log.propagate = False
+    threading.excepthook = _thread_excepthook
+
+
+def _thread_excepthook(hook_args: threading.ExceptHookArgs) -> None:
+    if hook_args.exc_value is not None:
+        _report_internal_error(hook_args.exc_value)
+
+
+def _report_internal_error(exc: BaseException) -> None:
+    """Where it failed, never what the values were: an exception message may quote scanned content."""
+    frames = traceback.extract_tb(_traceback_of(exc))
+    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-6:]))
+    sys.stderr.write(f"SecretScanner: internal error: {type(exc).__name__} at {where or 'unknown'}\n")
+
+
+def _traceback_of(exc: BaseException) -> TracebackType | None:
+    return exc.__traceback__

@@ -1,0 +1,94 @@
+"""The optional fleet config file beside the binary (`secret-scanner.toml`): org key, exclusions, limits."""
+
+from __future__ import annotations
+
+import os
+import sys
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from secret_scanner.errors import ConfigError
+
+CONFIG_NAME = "secret-scanner.toml"
+CONFIG_ENV = "SECRET_SCANNER_CONFIG"
+MIN_ORG_KEY_LENGTH = 32
+
+
+@dataclass(frozen=True)
+class Config:
+    source: Path | None = None
+    fingerprint_key: str | None = None
+    exclude: tuple[str, ...] = ()
+    extra_paths: tuple[str, ...] = ()
+    time_budget_seconds: float = 2700.0
+    max_file_bytes: int = 50 * 1024 * 1024
+    max_finding_messages: int = 100
+    event_topic: str | None = None
+
+
+def locate_config() -> Path | None:
+    """The config path: $SECRET_SCANNER_CONFIG, else the file beside the frozen binary, if present."""
+    explicit = os.environ.get(CONFIG_ENV)
+    if explicit:
+        return Path(explicit)
+    if getattr(sys, "frozen", False):
+        candidate = Path(sys.executable).resolve().parent / CONFIG_NAME
+        if candidate.is_file():
+            return candidate
+    return None
+
+
+def load_config(path: Path | None) -> Config:
+    if path is None:
+        return Config()
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ConfigError(f"cannot read config file {path}: {exc.strerror or exc}") from exc
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
+    known = {
+        "fingerprint_key", "exclude", "extra_paths", "time_budget_seconds",
+        "max_file_bytes", "max_finding_messages", "event_topic",
+    }
+    unknown = sorted(set(data) - known)
+    if unknown:
+        raise ConfigError(f"config file {path}: unknown keys {', '.join(unknown)}")
+    key = data.get("fingerprint_key")
+    # The key's value is itself a secret: name the problem, never echo it.
+    if key is not None and (not isinstance(key, str) or len(key) < MIN_ORG_KEY_LENGTH):
+        raise ConfigError(
+            f"config file {path}: fingerprint_key must be a string of at least {MIN_ORG_KEY_LENGTH} characters"
+        )
+    return Config(
+        source=path,
+        fingerprint_key=key,
+        exclude=_read_strings(data, "exclude", path),
+        extra_paths=_read_strings(data, "extra_paths", path),
+        time_budget_seconds=_read_number(data, "time_budget_seconds", 2700.0, path),
+        max_file_bytes=int(_read_number(data, "max_file_bytes", 50 * 1024 * 1024, path)),
+        max_finding_messages=int(_read_number(data, "max_finding_messages", 100, path)),
+        event_topic=_read_optional_string(data, "event_topic", path),
+    )
+
+
+def _read_strings(data: dict[str, object], key: str, path: Path) -> tuple[str, ...]:
+    value = data.get(key, [])
+    if not isinstance(value, list) or not all(isinstance(item, str) for item in value):
+        raise ConfigError(f"config file {path}: {key} must be a list of strings")
+    return tuple(value)
+
+
+def _read_number(data: dict[str, object], key: str, default: float, path: Path) -> float:
+    value = data.get(key, default)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value <= 0:
+        raise ConfigError(f"config file {path}: {key} must be a positive number")
+    return float(value)
+
+
+def _read_optional_string(data: dict[str, object], key: str, path: Path) -> str | None:
+    value = data.get(key)
+    if value is not None and (not isinstance(value, str) or not value):
+        raise ConfigError(f"config file {path}: {key} must be a non-empty string")
+    return value

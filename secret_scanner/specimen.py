@@ -1,0 +1,209 @@
+"""Specimen secrets made at run time, so that no live-format token or real private key is ever committed.
+
+Rule examples, tests, `--self-test` and the benchmark corpus write `<gen:KIND>` or `<gen:KIND:ARG>` where a
+secret goes; `expand` replaces each marker with a fresh value of that shape (checksums and structure valid).
+
+Kinds: alnum/upper/lower/digits/hex/HEX/b64/b64url/base32/password/ascii with a length (`<gen:hex:40>`);
+`github:PREFIX` (ghp_, gho_, ghu_, ghs_, ghr_: 30 random + 6 CRC32 check characters), `github-fine`
+(github_pat_...), `npm` (npm_ + 30 + CRC32), `jwt`, `uuid`, `pem:TYPE` (rsa, ec, dsa, pkcs8, openssh,
+encrypted-pkcs8, encrypted-rsa), `ppk`, `aws-key-id:PREFIX` (AKIA, ASIA, ...), `aws-secret`.
+"""
+
+from __future__ import annotations
+
+import base64
+import json
+import random
+import re
+import string
+import textwrap
+import uuid
+import zlib
+from collections.abc import Callable
+
+BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+_MARKER = re.compile(r"<gen:([a-zA-Z0-9-]+)(?::([^>]*))?>")
+_CLASSES = {
+    "alnum": string.ascii_letters + string.digits,
+    "upper": string.ascii_uppercase,
+    "lower": string.ascii_lowercase,
+    "digits": string.digits,
+    "hex": "0123456789abcdef",
+    "HEX": "0123456789ABCDEF",
+    "b64": string.ascii_letters + string.digits + "+/",
+    "b64url": string.ascii_letters + string.digits + "-_",
+    "base32": string.ascii_uppercase + "234567",
+    "ascii": string.ascii_letters + string.digits + "!#%&()*+,-./:;=?@[]^_{|}~",
+}
+
+
+def expand(text: str, rng: random.Random | None = None) -> str:
+    """Replace every `<gen:...>` marker in `text` with a fresh specimen."""
+    generator = rng or random.Random()  # noqa: S311 - specimens, not keys
+    return _MARKER.sub(lambda m: make(m.group(1), m.group(2), generator), text)
+
+
+def make(kind: str, arg: str | None = None, rng: random.Random | None = None) -> str:
+    generator = rng or random.Random()  # noqa: S311
+    if kind in _CLASSES:
+        return _random(generator, _CLASSES[kind], _length(arg, kind))
+    maker = _MAKERS.get(kind)
+    if maker is None:
+        raise ValueError(f"unknown specimen kind {kind!r}")
+    return maker(generator, arg)
+
+
+def _length(arg: str | None, kind: str) -> int:
+    if not arg or not arg.isdigit():
+        raise ValueError(f"specimen kind {kind!r} needs a length, e.g. <gen:{kind}:32>")
+    return int(arg)
+
+
+def _random(rng: random.Random, alphabet: str, length: int) -> str:
+    # Avoid runs that filters treat as placeholders (xxxx, 0000): real secrets rarely have them either.
+    while True:
+        value = "".join(rng.choice(alphabet) for _ in range(length))
+        if not re.search(r"(.)\1\1\1", value):
+            return value
+
+
+def base62_crc32(body: str) -> str:
+    """GitHub's and npm's token check: CRC32 of the random part, 6 base62 digits."""
+    number = zlib.crc32(body.encode("ascii"))
+    digits = ""
+    while number:
+        number, rem = divmod(number, 62)
+        digits = BASE62[rem] + digits
+    return digits.rjust(6, "0")
+
+
+def _github(rng: random.Random, prefix: str | None) -> str:
+    body = _random(rng, BASE62, 30)
+    return f"{prefix or 'ghp_'}{body}{base62_crc32(body)}"
+
+
+def _github_fine(rng: random.Random, _: str | None) -> str:
+    return f"github_pat_{_random(rng, BASE62, 22)}_{_random(rng, BASE62, 59)}"
+
+
+def _npm(rng: random.Random, _: str | None) -> str:
+    body = _random(rng, BASE62, 30)
+    return f"npm_{body}{base62_crc32(body)}"
+
+
+def _password(rng: random.Random, arg: str | None) -> str:
+    length = _length(arg, "password")
+    parts = [rng.choice(string.ascii_uppercase), rng.choice(string.ascii_lowercase),
+             rng.choice(string.digits), rng.choice("!#%*+-.=?@^_~")]
+    parts += [rng.choice(_CLASSES["alnum"] + "!#%*+-.=?@^_~") for _ in range(length - 4)]
+    rng.shuffle(parts)
+    return "".join(parts)
+
+
+def _b64url_json(value: object) -> str:
+    raw = json.dumps(value, separators=(",", ":")).encode()
+    return base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _jwt(rng: random.Random, _: str | None) -> str:
+    header = _b64url_json({"alg": "HS256", "typ": "JWT"})
+    payload = _b64url_json({"sub": str(rng.randrange(10**8)), "iat": 1700000000 + rng.randrange(10**7),
+                            "name": rng.choice(["alice", "build-bot", "svc-deploy"])})
+    signature = base64.urlsafe_b64encode(rng.randbytes(32)).rstrip(b"=").decode()
+    return f"{header}.{payload}.{signature}"
+
+
+def _der_integer(rng: random.Random, size: int) -> bytes:
+    body = bytes([rng.randrange(1, 128)]) + rng.randbytes(size - 1)
+    return b"\x02" + _der_length(len(body)) + body
+
+
+def _der_length(length: int) -> bytes:
+    if length < 128:
+        return bytes([length])
+    encoded = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(encoded)]) + encoded
+
+
+def _der_sequence(*items: bytes) -> bytes:
+    body = b"".join(items)
+    return b"\x30" + _der_length(len(body)) + body
+
+
+def _pem(label: str, der: bytes, headers: str = "") -> str:
+    body = "\n".join(textwrap.wrap(base64.b64encode(der).decode(), 64))
+    return f"-----BEGIN {label}-----\n{headers}{body}\n-----END {label}-----\n"
+
+
+def _pem_key(rng: random.Random, arg: str | None) -> str:
+    kind = arg or "rsa"
+    version = b"\x02\x01\x00"
+    if kind in ("rsa", "encrypted-rsa"):
+        der = _der_sequence(version, *(_der_integer(rng, n) for n in (257, 3, 256, 129, 129, 128, 128, 128)))
+        if kind == "encrypted-rsa":
+            iv = rng.randbytes(16).hex().upper()
+            headers = f"Proc-Type: 4,ENCRYPTED\nDEK-Info: AES-128-CBC,{iv}\n\n"
+            return _pem("RSA PRIVATE KEY", rng.randbytes(1200), headers)
+        return _pem("RSA PRIVATE KEY", der)
+    if kind == "ec":
+        der = _der_sequence(b"\x02\x01\x01", b"\x04\x20" + rng.randbytes(32),
+                            b"\xa0\x0a\x06\x08\x2a\x86\x48\xce\x3d\x03\x01\x07",
+                            b"\xa1\x44\x03\x42\x00\x04" + rng.randbytes(64))
+        return _pem("EC PRIVATE KEY", der)
+    if kind == "dsa":
+        der = _der_sequence(version, *(_der_integer(rng, n) for n in (129, 21, 128, 128, 20)))
+        return _pem("DSA PRIVATE KEY", der)
+    if kind == "pkcs8":
+        inner = _der_sequence(version, *(_der_integer(rng, n) for n in (257, 3, 256, 129, 129, 128, 128, 128)))
+        algorithm = _der_sequence(b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x01\x01", b"\x05\x00")
+        der = _der_sequence(version, algorithm, b"\x04" + _der_length(len(inner)) + inner)
+        return _pem("PRIVATE KEY", der)
+    if kind == "encrypted-pkcs8":
+        algorithm = _der_sequence(b"\x06\x09\x2a\x86\x48\x86\xf7\x0d\x01\x05\x0d", _der_sequence())
+        blob = rng.randbytes(1216)
+        der = _der_sequence(algorithm, b"\x04" + _der_length(len(blob)) + blob)
+        return _pem("ENCRYPTED PRIVATE KEY", der)
+    if kind == "openssh":
+        blob = b"openssh-key-v1\x00" + b"\x00\x00\x00\x04none\x00\x00\x00\x04none\x00\x00\x00\x00\x00\x00\x00\x01"
+        blob += b"\x00\x00\x00\x33\x00\x00\x00\x0bssh-ed25519\x00\x00\x00\x20" + rng.randbytes(32)
+        blob += rng.randbytes(144)
+        body = "\n".join(textwrap.wrap(base64.b64encode(blob).decode(), 70))
+        return f"-----BEGIN OPENSSH PRIVATE KEY-----\n{body}\n-----END OPENSSH PRIVATE KEY-----\n"
+    raise ValueError(f"unknown pem kind {kind!r}")
+
+
+def _ppk(rng: random.Random, _: str | None) -> str:
+    public = "\n".join(textwrap.wrap(base64.b64encode(b"\x00\x00\x00\x07ssh-rsa" + rng.randbytes(270)).decode(), 64))
+    private = "\n".join(textwrap.wrap(base64.b64encode(rng.randbytes(660)).decode(), 64))
+    return (
+        "PuTTY-User-Key-File-3: ssh-rsa\nEncryption: none\nComment: rsa-key-20240101\n"
+        f"Public-Lines: {public.count(chr(10)) + 1}\n{public}\n"
+        f"Private-Lines: {private.count(chr(10)) + 1}\n{private}\n"
+        f"Private-MAC: {rng.randbytes(32).hex()}\n"
+    )
+
+
+def _aws_key_id(rng: random.Random, prefix: str | None) -> str:
+    return (prefix or "AKIA") + _random(rng, _CLASSES["base32"], 16)
+
+
+def _aws_secret(rng: random.Random, _: str | None) -> str:
+    return _random(rng, _CLASSES["b64"], 40)
+
+
+def _uuid(rng: random.Random, _: str | None) -> str:
+    return str(uuid.UUID(int=rng.getrandbits(128), version=4))
+
+
+_MAKERS: dict[str, Callable[[random.Random, str | None], str]] = {
+    "github": _github,
+    "github-fine": _github_fine,
+    "npm": _npm,
+    "password": _password,
+    "jwt": _jwt,
+    "pem": _pem_key,
+    "ppk": _ppk,
+    "aws-key-id": _aws_key_id,
+    "aws-secret": _aws_secret,
+    "uuid": _uuid,
+}

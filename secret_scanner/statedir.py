@@ -1,0 +1,69 @@
+"""The machine-wide state directory: run lock, undelivered messages, fingerprint key. Owner-only."""
+
+from __future__ import annotations
+
+import os
+import stat
+import subprocess
+import sys
+from pathlib import Path
+
+from secret_scanner.errors import StateError
+
+
+def default_state_dir() -> Path:
+    """The per-OS machine location; the job runs as SYSTEM/root, so it is not a user profile."""
+    if sys.platform == "win32":
+        return Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "SecretScanner"
+    if sys.platform == "darwin":
+        return Path("/Library/Application Support/SecretScanner")
+    return Path("/var/lib/secret-scanner")
+
+
+def ensure_state_dir(path: Path) -> Path:
+    """Create `path` owner-only, or check that an existing one is a real directory nobody else can write."""
+    try:
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        info = path.lstat()
+    except OSError as exc:
+        raise StateError(f"cannot create state directory {path}: {exc.strerror or exc}") from exc
+    if stat.S_ISLNK(info.st_mode) or not stat.S_ISDIR(info.st_mode):
+        raise StateError(f"state directory {path} is not a plain directory")
+    if sys.platform == "win32":
+        _restrict_windows_acl(path)
+        return path
+    if hasattr(os, "getuid") and info.st_uid != os.getuid():
+        raise StateError(f"state directory {path} is owned by uid {info.st_uid}, not by this user")
+    if stat.S_IMODE(info.st_mode) & 0o077:
+        try:
+            path.chmod(0o700)
+        except OSError as exc:
+            raise StateError(f"cannot make state directory {path} owner-only: {exc.strerror or exc}") from exc
+    return path
+
+
+def _restrict_windows_acl(path: Path) -> None:
+    # ProgramData inherits read access for Users; keep only SYSTEM and Administrators.
+    command = [
+        "icacls", str(path), "/inheritance:r",
+        "/grant:r", "*S-1-5-18:(OI)(CI)F", "/grant:r", "*S-1-5-32-544:(OI)(CI)F",
+    ]
+    try:
+        subprocess.run(command, check=True, capture_output=True, timeout=30)
+    except (OSError, subprocess.SubprocessError) as exc:
+        raise StateError(f"cannot restrict access to state directory {path}") from exc
+
+
+def write_private_file(path: Path, data: bytes) -> None:
+    """Write `data` atomically to an owner-only file (temp file + rename)."""
+    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
+        with os.fdopen(fd, "wb") as handle:
+            handle.write(data)
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except OSError as exc:
+        tmp.unlink(missing_ok=True)
+        raise StateError(f"cannot write {path}: {exc.strerror or exc}") from exc
