@@ -6,7 +6,12 @@ secret goes; `expand` replaces each marker with a fresh value of that shape (che
 Kinds: alnum/upper/lower/digits/hex/HEX/b64/b64url/base32/password/ascii with a length (`<gen:hex:40>`);
 `github:PREFIX` (ghp_, gho_, ghu_, ghs_, ghr_: 30 random + 6 CRC32 check characters), `github-fine`
 (github_pat_...), `npm` (npm_ + 30 + CRC32), `jwt`, `uuid`, `pem:TYPE` (rsa, ec, dsa, pkcs8, openssh,
-encrypted-pkcs8, encrypted-rsa), `ppk`, `aws-key-id:PREFIX` (AKIA, ASIA, ...), `aws-secret`.
+openssh-encrypted, pgp, encrypted-pkcs8, encrypted-rsa), `ppk` (`ppk:encrypted`: passphrase-protected),
+`aws-key-id:PREFIX` (AKIA, ASIA, ...), `aws-secret`; `pem-escaped:TYPE` (a PEM key as it sits inside a JSON
+string, newlines written as backslash-n), `pem-b64:TYPE` (base64 of a whole PEM key, as in kubeconfig
+`client-key-data`), `basic-auth` (base64 of `user:password`, as in docker `auths` and npm `_auth`),
+`unattend:ELEMENT` (a Windows unattend.xml "hidden" password: base64 of UTF-16LE password + ELEMENT, e.g.
+`unattend:AdministratorPassword`).
 """
 
 from __future__ import annotations
@@ -169,18 +174,53 @@ def _pem_key(rng: random.Random, arg: str | None) -> str:
         blob += rng.randbytes(144)
         body = "\n".join(textwrap.wrap(base64.b64encode(blob).decode(), 70))
         return f"-----BEGIN OPENSSH PRIVATE KEY-----\n{body}\n-----END OPENSSH PRIVATE KEY-----\n"
+    if kind == "openssh-encrypted":
+        blob = b"openssh-key-v1\x00\x00\x00\x00\x0aaes256-ctr\x00\x00\x00\x06bcrypt\x00\x00\x00\x18"
+        blob += b"\x00\x00\x00\x10" + rng.randbytes(16) + b"\x00\x00\x00\x10\x00\x00\x00\x01"
+        blob += rng.randbytes(200)
+        body = "\n".join(textwrap.wrap(base64.b64encode(blob).decode(), 70))
+        return f"-----BEGIN OPENSSH PRIVATE KEY-----\n{body}\n-----END OPENSSH PRIVATE KEY-----\n"
+    if kind == "pgp":
+        # An old-format secret-key packet (tag 5) header, then random key material, then the CRC-24 line.
+        packet = b"\x95\x03\xc6\x04" + rng.randbytes(966)
+        body = "\n".join(textwrap.wrap(base64.b64encode(packet).decode(), 64))
+        crc = base64.b64encode(rng.randbytes(3)).decode()
+        label = "PGP PRIVATE KEY BLOCK"
+        return f"-----BEGIN {label}-----\n\n{body}\n={crc}\n-----END {label}-----\n"
     raise ValueError(f"unknown pem kind {kind!r}")
 
 
-def _ppk(rng: random.Random, _: str | None) -> str:
+def _ppk(rng: random.Random, arg: str | None) -> str:
     public = "\n".join(textwrap.wrap(base64.b64encode(b"\x00\x00\x00\x07ssh-rsa" + rng.randbytes(270)).decode(), 64))
     private = "\n".join(textwrap.wrap(base64.b64encode(rng.randbytes(660)).decode(), 64))
+    encryption, derivation = "none", ""
+    if arg == "encrypted":
+        encryption = "aes256-cbc"
+        derivation = ("Key-Derivation: Argon2id\nArgon2-Memory: 8192\nArgon2-Passes: 21\n"
+                      f"Argon2-Parallelism: 1\nArgon2-Salt: {rng.randbytes(16).hex()}\n")
     return (
-        "PuTTY-User-Key-File-3: ssh-rsa\nEncryption: none\nComment: rsa-key-20240101\n"
-        f"Public-Lines: {public.count(chr(10)) + 1}\n{public}\n"
+        f"PuTTY-User-Key-File-3: ssh-rsa\nEncryption: {encryption}\nComment: rsa-key-20240101\n"
+        f"Public-Lines: {public.count(chr(10)) + 1}\n{public}\n{derivation}"
         f"Private-Lines: {private.count(chr(10)) + 1}\n{private}\n"
         f"Private-MAC: {rng.randbytes(32).hex()}\n"
     )
+
+
+def _pem_escaped(rng: random.Random, arg: str | None) -> str:
+    return _pem_key(rng, arg).replace("\n", "\\n")
+
+
+def _pem_b64(rng: random.Random, arg: str | None) -> str:
+    return base64.b64encode(_pem_key(rng, arg).encode("ascii")).decode()
+
+
+def _basic_auth(rng: random.Random, _: str | None) -> str:
+    user = rng.choice(["ci-bot", "deploy", "jenkins", "svc_registry"])
+    return base64.b64encode(f"{user}:{_password(rng, '16')}".encode()).decode()
+
+
+def _unattend(rng: random.Random, arg: str | None) -> str:
+    return base64.b64encode((_password(rng, "14") + (arg or "Password")).encode("utf-16-le")).decode()
 
 
 def _aws_key_id(rng: random.Random, prefix: str | None) -> str:
@@ -206,4 +246,27 @@ _MAKERS: dict[str, Callable[[random.Random, str | None], str]] = {
     "aws-key-id": _aws_key_id,
     "aws-secret": _aws_secret,
     "uuid": _uuid,
+    "pem-escaped": _pem_escaped,
+    "pem-b64": _pem_b64,
+    "basic-auth": _basic_auth,
+    "unattend": _unattend,
 }
+
+
+# Provider-token kinds (rule catalog): shapes whose structure a plain character class cannot give.
+def _discord_bot(rng: random.Random, _: str | None) -> str:
+    """`discord-bot`: base64(snowflake user id) . 6 timestamp characters . 38 HMAC characters."""
+    user_id = str(rng.randrange(10**17, 10**19))
+    head = base64.urlsafe_b64encode(user_id.encode()).rstrip(b"=").decode()
+    return f"{head}.{_random(rng, _CLASSES['b64url'], 6)}.{_random(rng, _CLASSES['b64url'], 38)}"
+
+
+def _aws_bedrock(rng: random.Random, _: str | None) -> str:
+    """`aws-bedrock`: a long-term Bedrock API key: ABSK + base64 of "BedrockAPIKey-ID-at-ACCOUNT:SECRET"."""
+    account = "".join(rng.choice(string.digits) for _ in range(12))
+    body = f"BedrockAPIKey-{_random(rng, _CLASSES['lower'] + string.digits, 4)}-at-{account}:"
+    body += base64.b64encode(rng.randbytes(45)).decode()
+    return "ABSK" + base64.b64encode(body.encode()).decode()
+
+
+_MAKERS.update({"discord-bot": _discord_bot, "aws-bedrock": _aws_bedrock})

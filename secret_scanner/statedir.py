@@ -12,12 +12,33 @@ from secret_scanner.errors import StateError
 
 
 def default_state_dir() -> Path:
-    """The per-OS machine location; the job runs as SYSTEM/root, so it is not a user profile."""
+    """The per-OS machine location when privileged (the job runs as SYSTEM/root), else a per-user one.
+
+    A person trying the scanner from their own account cannot write the machine location; a private
+    per-user directory keeps their fingerprint key and lock apart from the agent's.
+    """
     if sys.platform == "win32":
-        return Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "SecretScanner"
+        if _is_windows_admin():
+            return Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "SecretScanner"
+        return Path(os.environ.get("LOCALAPPDATA", str(Path.home() / "AppData" / "Local"))) / "SecretScanner"
+    privileged = os.geteuid() == 0
     if sys.platform == "darwin":
-        return Path("/Library/Application Support/SecretScanner")
-    return Path("/var/lib/secret-scanner")
+        if privileged:
+            return Path("/Library/Application Support/SecretScanner")
+        return Path.home() / "Library" / "Application Support" / "SecretScanner"
+    if privileged:
+        return Path("/var/lib/secret-scanner")
+    state_home = os.environ.get("XDG_STATE_HOME") or str(Path.home() / ".local" / "state")
+    return Path(state_home) / "secret-scanner"
+
+
+def _is_windows_admin() -> bool:
+    try:
+        import ctypes
+
+        return bool(ctypes.windll.shell32.IsUserAnAdmin())  # type: ignore[attr-defined]
+    except (OSError, AttributeError):
+        return False
 
 
 def ensure_state_dir(path: Path) -> Path:

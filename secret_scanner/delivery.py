@@ -1,0 +1,298 @@
+"""Job mode: one run as a KEPM job task, from job identity to the last PUBACK.
+
+Order: job identity from the environment -> Plugin Settings (default broker on failure) -> MQTT connect
+(registration-race retry) -> messages spooled by earlier runs first -> start message and "started" event ->
+the scan -> one message per finding (capped), summary, "completed" event -> every PUBACK -> clean disconnect.
+Broker and settings failures never stop the scan: what cannot be delivered is spooled and the outcome says
+`delivered=False`. Only configuration errors (job id, TLS policy) raise.
+"""
+
+from __future__ import annotations
+
+import logging
+import os
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from pathlib import Path
+from urllib.parse import urlsplit
+
+from secret_scanner import message, tlspolicy
+from secret_scanner.errors import ConfigError, DeliveryError
+from secret_scanner.finding import ScanResult
+from secret_scanner.publisher import Ack, Publisher, Ticket
+from secret_scanner.settings import resolve_broker_address
+from secret_scanner.spool import Spool
+
+log = logging.getLogger(__name__)
+
+EXECUTABLE_TOKEN = "SecretScanner"
+JOB_ID_ENV = "KEEPER_JOB_ID"
+FALLBACK_JOB_ID = "unknown"
+RETRY_SECONDS_ENV = "SECRET_SCANNER_RETRY_SECONDS"
+PUBACK_TIMEOUT_ENV = "SECRET_SCANNER_PUBACK_TIMEOUT"
+HTTP_TIMEOUT_ENV = "SECRET_SCANNER_HTTP_TIMEOUT"
+DEFAULT_RETRY_SECONDS = 10.0
+DEFAULT_PUBACK_TIMEOUT = 30.0
+DEFAULT_HTTP_TIMEOUT = 10.0
+_TOPIC_FORBIDDEN = set("+#\x00")
+
+
+@dataclass(frozen=True)
+class JobSettings:
+    api_base: str
+    ca_bundle: Path | None
+    state_dir: Path
+    run_id: str
+    event_topic: str | None
+    max_finding_messages: int = 100
+
+
+@dataclass(frozen=True)
+class JobOutcome:
+    result: ScanResult
+    delivered: bool
+    problems: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class JobIdentity:
+    """`declared` is False when the agent set no KEEPER_JOB_ID (the job JSON declares no mqttTopics)."""
+
+    job_id: str
+    declared: bool
+
+    def client_id(self, pid: int) -> str:
+        return f"{self.job_id}_{EXECUTABLE_TOKEN}_{pid}"
+
+
+@dataclass(frozen=True)
+class Timing:
+    retry_seconds: float = DEFAULT_RETRY_SECONDS
+    puback_timeout: float = DEFAULT_PUBACK_TIMEOUT
+    http_timeout: float = DEFAULT_HTTP_TIMEOUT
+
+
+def resolve_job_identity(environ: Mapping[str, str]) -> JobIdentity:
+    """KEEPER_JOB_ID, checked; ConfigError (with the fix) for an id the broker would mis-parse."""
+    job_id = environ.get(JOB_ID_ENV, "").strip()
+    if not job_id:
+        log.warning(
+            "%s is not set: the job JSON declares no mqttTopics, so the broker will likely refuse our "
+            "messages; add \"KeeperLogger\" to mqttTopics.allowedPublications in the job JSON. Using job id "
+            "%r in the MQTT client ID meanwhile", JOB_ID_ENV, FALLBACK_JOB_ID)
+        return JobIdentity(FALLBACK_JOB_ID, declared=False)
+    if "_" in job_id:
+        raise ConfigError(
+            f"{JOB_ID_ENV}={job_id!r} contains an underscore: the broker splits the MQTT client ID on '_' and would "
+            f"refuse our publishes. Rename the job to {job_id.replace('_', '-')!r} (id and file name, hyphens only)"
+        )
+    if any(c in _TOPIC_FORBIDDEN or c == "/" or c.isspace() for c in job_id):
+        raise ConfigError(f"{JOB_ID_ENV}={job_id!r} is not a usable job id: use letters, digits and hyphens")
+    return JobIdentity(job_id, declared=True)
+
+
+def read_timing(environ: Mapping[str, str]) -> Timing:
+    """The test knobs; unset means the production defaults."""
+    return Timing(
+        retry_seconds=_read_seconds(environ, RETRY_SECONDS_ENV, DEFAULT_RETRY_SECONDS),
+        puback_timeout=_read_seconds(environ, PUBACK_TIMEOUT_ENV, DEFAULT_PUBACK_TIMEOUT),
+        http_timeout=_read_seconds(environ, HTTP_TIMEOUT_ENV, DEFAULT_HTTP_TIMEOUT),
+    )
+
+
+def event_topic_for(identity: JobIdentity, override: str | None) -> str | None:
+    if override is not None:
+        if not override or any(c in _TOPIC_FORBIDDEN for c in override):
+            raise ConfigError(f"event topic {override!r} is not a valid MQTT topic name (no + or #)")
+        return override
+    return f"Jobs/{identity.job_id}/events" if identity.declared else None
+
+
+def run_job(settings: JobSettings, scan: Callable[[], ScanResult]) -> JobOutcome:
+    """Run `scan` as a job task and deliver its messages; see the module docstring for the order."""
+    identity = resolve_job_identity(os.environ)
+    timing = read_timing(os.environ)
+    event_topic = event_topic_for(identity, settings.event_topic)
+    api_host = urlsplit(settings.api_base).hostname or ""
+    tlspolicy.check_peer(api_host, settings.ca_bundle, "--keeper-api-base")
+    address = resolve_broker_address(settings.api_base, settings.ca_bundle, timing.retry_seconds,
+                                     timing.http_timeout)
+    context = tlspolicy.build_client_context(address.host, settings.ca_bundle, "broker.host from Plugin Settings")
+    warnings: list[str] = []
+    if not identity.declared:
+        warnings.append(f"{JOB_ID_ENV} is not set: add mqttTopics.allowedPublications [\"KeeperLogger\"] to the "
+                        "job JSON")
+    if address.fallback_reason is not None:
+        warnings.append(f"{address.fallback_reason}; using the default broker {address.host}:{address.port}")
+    publisher = Publisher(address.host, address.port, identity.client_id(os.getpid()), context)
+    run = _Run(settings, identity, event_topic, timing, publisher, Spool(settings.state_dir))
+    return run.execute(scan, warnings)
+
+
+@dataclass
+class _Pending:
+    tickets: list[Ticket] = field(default_factory=list)
+    payloads: list[bytes] = field(default_factory=list)
+
+
+class _Run:
+    def __init__(self, settings: JobSettings, identity: JobIdentity, event_topic: str | None, timing: Timing,
+                 publisher: Publisher, spool: Spool) -> None:
+        self.settings = settings
+        self.identity = identity
+        self.event_topic = event_topic
+        self.timing = timing
+        self.publisher = publisher
+        self.spool = spool
+        self.problems: list[str] = []
+        self.undelivered: list[bytes] = []
+        self.event_problem: str | None = None
+        self._pending_logs = _Pending()
+
+    def execute(self, scan: Callable[[], ScanResult], warnings: Sequence[str]) -> JobOutcome:
+        run_id = self.settings.run_id
+        try:
+            self.publisher.connect(self.timing.retry_seconds)
+        except DeliveryError as exc:
+            return self._execute_offline(scan, warnings, str(exc))
+        try:
+            self._deliver_spool()
+            opening = [message.start_message(run_id, self.identity.job_id)]
+            opening += [message.warning_message(text, run_id) for text in warnings]
+            self._publish_logs(opening)
+            events = self._publish_event(message.started_event(self.identity.job_id, run_id))
+            self._settle(events)
+            try:
+                result = scan()
+            except BaseException as exc:
+                # Say that the run died (type only: an exception message may quote scanned content).
+                self._publish_logs([message.error_message(
+                    f"Secret scan failed: internal error {type(exc).__name__}; no results for this run.", run_id)])
+                self._settle(_Pending())
+                raise
+            closing = self._closing_messages(result)
+            if self.event_problem is not None:
+                closing.insert(0, message.warning_message(self.event_problem, run_id))
+            self._publish_logs(closing)
+            events = self._publish_event(message.completed_event(self.identity.job_id, run_id, result))
+            self._settle(events)
+        finally:
+            self.publisher.close()
+            self._keep_undelivered()
+        return JobOutcome(result, delivered=not self.problems, problems=tuple(self.problems))
+
+    def _execute_offline(self, scan: Callable[[], ScanResult], warnings: Sequence[str], cause: str) -> JobOutcome:
+        run_id = self.settings.run_id
+        log.debug("%s", cause)
+        kept = [message.start_message(run_id, self.identity.job_id)]
+        kept += [message.warning_message(text, run_id) for text in warnings]
+        kept.append(message.warning_message(f"This run could not reach the broker when it ran ({cause}); "
+                                            "its messages were delivered late by a later run.", run_id))
+        result = scan()
+        kept += self._closing_messages(result)
+        self.undelivered = [message.encode(m) for m in kept]
+        self._keep_undelivered()
+        self.problems.insert(0, f"{cause}; {len(kept)} message(s) kept in {self.spool.directory} for the next run")
+        return JobOutcome(result, delivered=False, problems=tuple(self.problems))
+
+    def _closing_messages(self, result: ScanResult) -> list[dict[str, object]]:
+        run_id = self.settings.run_id
+        cap = self.settings.max_finding_messages
+        ordered = sorted(result.findings, key=_severity_rank)
+        listed = ordered[:cap]
+        messages = [message.finding_message(f, run_id) for f in listed]
+        if len(ordered) > cap:
+            messages.append(message.overflow_message(ordered[cap:], cap, run_id))
+        messages.append(message.summary_message(result, run_id, len(listed)))
+        return messages
+
+    # Delivery bookkeeping -------------------------------------------------------------------------------
+
+    def _deliver_spool(self) -> None:
+        kept = self.spool.load()
+        if not kept:
+            return
+        log.info("delivering %d message(s) kept by earlier runs", len(kept))
+        tickets = [self.publisher.publish(m.topic, m.payload) for m in kept]
+        acks = self.publisher.wait(tickets, self.timing.puback_timeout)
+        delivered = [m.name for m, ack in zip(kept, acks, strict=True) if ack.ok]
+        self.spool.remove(delivered)
+        self._account(message.LOGGER_TOPIC, [ack for ack in acks if not ack.ok])
+
+    def _publish_logs(self, documents: Sequence[Mapping[str, object]]) -> None:
+        pending = _Pending()
+        for document in documents:
+            payload = message.encode(document)
+            pending.tickets.append(self.publisher.publish(message.LOGGER_TOPIC, payload))
+            pending.payloads.append(payload)
+        self._pending_logs.tickets += pending.tickets
+        self._pending_logs.payloads += pending.payloads
+
+    def _publish_event(self, document: Mapping[str, object]) -> _Pending:
+        pending = _Pending()
+        if self.event_topic is not None:
+            pending.tickets.append(self.publisher.publish(self.event_topic, message.encode(document)))
+        return pending
+
+    def _settle(self, events: _Pending) -> None:
+        """Wait for every outstanding PUBACK; log messages that failed are kept for the spool."""
+        logs = self._pending_logs
+        self._pending_logs = _Pending()
+        acks = self.publisher.wait(logs.tickets + events.tickets, self.timing.puback_timeout)
+        log_acks, event_acks = acks[: len(logs.tickets)], acks[len(logs.tickets):]
+        self.undelivered += [p for p, ack in zip(logs.payloads, log_acks, strict=True) if not ack.ok]
+        self._account(message.LOGGER_TOPIC, [a for a in log_acks if not a.ok])
+        self._warn_events([a for a in event_acks if not a.ok])
+
+    def _account(self, topic: str, failed: Sequence[Ack]) -> None:
+        if not failed:
+            return
+        refused = [a for a in failed if a.code is not None]
+        if refused:
+            self.problems.append(
+                f"the broker at {self.publisher.address} refused {len(refused)} message(s) to {topic!r} "
+                f"({refused[0].describe()}): add "
+                f"\"{topic}\" to mqttTopics.allowedPublications in the job JSON; the messages are kept in "
+                f"{self.spool.directory} and delivered by the first run after the fix")
+        silent = len(failed) - len(refused)
+        if silent:
+            self.problems.append(
+                f"{silent} message(s) to {topic!r} not acknowledged by the broker at {self.publisher.address} "
+                f"within {self.timing.puback_timeout:g}s; kept in {self.spool.directory} for the next run")
+
+    def _warn_events(self, failed: Sequence[Ack]) -> None:
+        # Events are progress signals: a failure is worth a warning, never a failed delivery of findings.
+        if not failed or self.event_topic is None:
+            return
+        hint = (f"add \"{self.event_topic}\" to mqttTopics.allowedPublications in the job JSON"
+                if any(a.code is not None for a in failed) else "the broker did not acknowledge it")
+        text = (f"event topic {self.event_topic!r}: {len(failed)} event(s) {failed[0].describe()}; {hint} "
+                "(findings are not affected)")
+        log.warning("%s", text)
+        self.event_problem = text
+
+    def _keep_undelivered(self) -> None:
+        if not self.undelivered:
+            return
+        kept = self.spool.add(message.LOGGER_TOPIC, self.undelivered)
+        self.undelivered = []
+        if kept:
+            log.info("%d undelivered message(s) kept in %s", kept, self.spool.directory)
+
+
+def _severity_rank(finding: object) -> int:
+    order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
+    return order.get(getattr(finding, "severity", ""), 4)
+
+
+def _read_seconds(environ: Mapping[str, str], name: str, default: float) -> float:
+    text = environ.get(name)
+    if text is None or text == "":
+        return default
+    try:
+        value = float(text)
+    except ValueError:
+        raise ConfigError(f"${name} must be a number of seconds (got {text!r})") from None
+    if not value >= 0 or value > 86400:
+        raise ConfigError(f"${name} must be between 0 and 86400 seconds (got {text!r})")
+    return value

@@ -1,0 +1,156 @@
+"""Match filters: the per-rule checks (entropy, stopwords, allow patterns) and the global placeholder filters.
+
+The placeholder filters are small predicates on the captured value, in the style of detect-secrets: each one
+recognises a kind of value that looks like a credential to a regex but is not one (a template reference, an
+environment lookup, a masked or documentation value, code, UI text). They run only for rules whose
+`placeholder_filter` is true.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections import Counter
+from collections.abc import Callable
+
+# AWS's documentation keys (AKIAIOSFODNN7EXAMPLE, wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY) and friends.
+_DOC_MARKER = re.compile(r"EXAMPLE|(?i:example|sample|dummy|placeholder|redacted|changeme|change_me|replace_?me|"
+                         r"your[_-]?(?:api[_-]?)?(?:key|token|secret|password|pass|pwd)|_here\b|-here\b|"
+                         r"insert[_-]|fake[_-]?(?:key|token|secret|password))")
+_TEMPLATE = re.compile(
+    r"^\$\{[^}]*\}?|^\$\([^)]*\)?|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_][A-Za-z0-9_()]*%$|^\{\{.*\}\}$|"
+    r"^\{\{|\}\}$|^\{%|^<[^<>]*>$|^<%|^#\{[^}]*\}$|^@[A-Za-z_][A-Za-z0-9_]*@$|^\{[A-Za-z_][A-Za-z0-9_.-]*\}$|"
+    r"^__[A-Z0-9_]+__$|^\[\[.*\]\]$", re.DOTALL)
+_ENV_LOOKUP = re.compile(
+    r"os\.environ|os\.getenv|getenv\(|process\.env|ENV\[|ENV\.fetch|System\.getenv|Environment\."
+    r"GetEnvironmentVariable|\$env:|secrets\.[A-Z_]|vault\(|lookup\(", re.IGNORECASE)
+_WORDS = frozenset({
+    "password", "passwd", "pass", "pwd", "secret", "token", "apikey", "api_key", "key", "changeme", "changeit",
+    "default", "admin", "root", "test", "testing", "null", "none", "nil", "undefined", "true", "false", "empty",
+    "todo", "tbd", "fixme", "mypassword", "yourpassword", "mysecret", "secretkey", "private", "hidden",
+    "masked", "notset", "not_set", "unset", "required", "optional", "string", "value", "xxx",
+})
+_TYPES = frozenset({
+    "str", "string", "bytes", "int", "bool", "boolean", "char", "object", "any", "securestring", "optional[str]",
+    "str | none", "none | str", "string?", "char[]", "byte[]", "[]byte", "&str", "secretstr", "secretbytes",
+    "list[str]", "dict", "text", "varchar", "number", "integer", "float",
+})
+_MASK_RUN = re.compile(r"(?i)x{4,}|\*{3,}|\.{4,}|#{4,}|•{3,}|_{6,}|-{6,}|0{8,}")
+_CODE_REFERENCE = re.compile(
+    r"^!?(?:self|this|cls|config|conf|cfg|settings|options|opts|params|args|props|ctx|context|request|req|"
+    r"env|credentials|creds|secrets|vars|data|form|user|account)(?:\.|\[|\?\.|->)"
+    r"|^[A-Za-z_$][\w$.]*\([^()]*\)$|^[A-Za-z_][\w]*(?:\.[A-Za-z_]\w*)+\(\)$|^[A-Za-z_]\w*\[['\"]?\w+['\"]?\]$",
+)
+_UI_TEXT = re.compile(r"^[A-Za-z][A-Za-z']*(?: [A-Za-z'][A-Za-z'.,!?:-]*){1,}[.:!?]?$")
+_I18N_KEY = re.compile(r"^[a-z][a-z_]*(?:\.[a-z][a-z_]*)+$|^[A-Z][A-Z_]*(?:\.[A-Z][A-Z_]*)+$")
+_SEQUENCES = ("0123456789" * 3, "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm", "1qaz2wsx3edc")
+_SEQUENCE_RUN = 8
+
+
+def shannon_entropy(value: str) -> float:
+    """Bits per character of the value's own character distribution."""
+    if not value:
+        return 0.0
+    counts = Counter(value)
+    total = len(value)
+    return -sum(n / total * math.log2(n / total) for n in counts.values())
+
+
+def is_empty(secret: str) -> bool:
+    return not secret.strip(" \t\r\n'\"`")
+
+
+def is_documentation_value(secret: str) -> bool:
+    """AWS's EXAMPLE keys, 'your-token-here', 'changeme', 'dummy', 'redacted' and the like."""
+    return _DOC_MARKER.search(secret) is not None
+
+
+def is_template_reference(secret: str) -> bool:
+    """${VAR}, $VAR, $(cmd), %VAR%, {{ var }}, {% ... %}, <your-token>, #{var}, @VAR@, {var}, __VAR__."""
+    return _TEMPLATE.search(secret) is not None
+
+
+def is_environment_lookup(secret: str) -> bool:
+    """os.environ[...], os.getenv(...), process.env.X, ENV['X'], $env:X, System.getenv(...)."""
+    return _ENV_LOOKUP.search(secret) is not None
+
+
+def is_placeholder_word(secret: str) -> bool:
+    """The value is a word people put where the secret goes: password, changeme, secret, null, todo ..."""
+    return secret.strip("'\"`").lower() in _WORDS
+
+
+def is_type_annotation(secret: str) -> bool:
+    """`password: str`, `String password`, `token: SecretStr` -- the type name was captured, not a value."""
+    return secret.strip("'\"`,;").lower() in _TYPES
+
+
+def is_masked(secret: str) -> bool:
+    """xxxx, ****, ...., ####, and runs of one filler character."""
+    return _MASK_RUN.search(secret) is not None
+
+
+def is_repeated_character(secret: str) -> bool:
+    """One character repeated, or two alternating in a longer value (abababab)."""
+    distinct = len(set(secret))
+    return distinct == 1 or (len(secret) >= 8 and distinct <= 2)
+
+
+def is_sequential(secret: str) -> bool:
+    """1234567890, abcdefgh, qwertyui: the whole value or a run of eight is a keyboard or alphabet sequence."""
+    lowered = secret.lower()
+    if len(lowered) >= 4 and any(lowered in seq or lowered in seq[::-1] for seq in _SEQUENCES):
+        return True
+    for start in range(0, len(lowered) - _SEQUENCE_RUN + 1):
+        window = lowered[start:start + _SEQUENCE_RUN]
+        if any(window in seq or window in seq[::-1] for seq in _SEQUENCES):
+            return True
+    return False
+
+
+def is_code_reference(secret: str) -> bool:
+    """self.password, config.db.password, getPassword(), params['token']: code, not a value."""
+    return _CODE_REFERENCE.search(secret) is not None
+
+
+def is_ui_text(secret: str) -> bool:
+    """Label text with spaces, like 'Enter your password' or 'Password is required.'."""
+    return " " in secret and _UI_TEXT.match(secret) is not None
+
+
+def is_i18n_key(secret: str) -> bool:
+    """login.form.password, AUTH.ERRORS.INVALID_TOKEN: translation keys, not passwords."""
+    return _I18N_KEY.match(secret) is not None
+
+
+PLACEHOLDER_FILTERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
+    ("empty", is_empty),
+    ("documentation value", is_documentation_value),
+    ("template reference", is_template_reference),
+    ("environment lookup", is_environment_lookup),
+    ("placeholder word", is_placeholder_word),
+    ("type annotation", is_type_annotation),
+    ("masked", is_masked),
+    ("repeated character", is_repeated_character),
+    ("sequential", is_sequential),
+    ("code reference", is_code_reference),
+    ("ui text", is_ui_text),
+    ("i18n key", is_i18n_key),
+)
+
+
+def placeholder_reason(secret: str) -> str | None:
+    """The name of the first placeholder filter that recognises the value, or None for a plausible secret."""
+    for name, predicate in PLACEHOLDER_FILTERS:
+        if predicate(secret):
+            return name
+    return None
+
+
+def contains_stopword(secret: str, stopwords: tuple[str, ...]) -> bool:
+    lowered = secret.lower()
+    return any(word in lowered for word in stopwords)
+
+
+def matches_allow_pattern(secret: str, patterns: tuple[re.Pattern[str], ...]) -> bool:
+    return any(pattern.search(secret) for pattern in patterns)

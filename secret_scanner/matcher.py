@@ -1,0 +1,156 @@
+"""The two gates that decide WHICH rules may match a block of bytes; Python `re` then finds the matches.
+
+- HyperscanGate: every rule in ONE Hyperscan block-mode database (single-match per rule). A rule whose regex
+  Hyperscan cannot take exactly is compiled with HS_FLAG_PREFILTER (a superset); a rule that still fails is
+  gated by its keywords as caseless literals in the same database.
+- KeywordGate: pure Python, used when Hyperscan cannot be imported or loaded: a rule may match when one of
+  its keywords occurs in the lowercased block.
+
+Both gates are supersets of the blocks where the rule's `re` pattern matches (a match must have a keyword in
+or near it, and the engine drops matches that do not -- see scanner.py), so both engines yield identical
+findings by construction; tests/test_engine_equivalence.py checks it.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Sequence
+from typing import Any, Protocol
+
+from secret_scanner.rule import Rule
+
+log = logging.getLogger(__name__)
+
+
+class Gate(Protocol):
+    name: str
+
+    def fired(self, block: bytes) -> list[int]:
+        """Indexes (into the rule list) of the rules that may match somewhere in `block`, ascending."""
+        ...
+
+
+class KeywordGate:
+    name = "python"
+
+    def __init__(self, rules: Sequence[Rule]) -> None:
+        self._keywords = [rule.keyword_bytes for rule in rules]
+
+    def fired(self, block: bytes) -> list[int]:
+        lowered = block.lower()
+        return [index for index, keywords in enumerate(self._keywords)
+                if any(keyword in lowered for keyword in keywords)]
+
+
+class HyperscanGate:
+    name = "hyperscan"
+
+    def __init__(self, rules: Sequence[Rule], hyperscan: Any) -> None:
+        self._hs = hyperscan
+        self.modes: dict[str, str] = {}
+        self._empty = not rules
+        if not rules:
+            return
+        self._database = self._compile_exact(rules)
+        if self._database is not None:
+            self.modes = {rule.id: "exact" for rule in rules}
+            return
+        expressions: list[bytes] = []
+        ids: list[int] = []
+        flags: list[int] = []
+        for index, rule in enumerate(rules):
+            compiled = self._compile_one(rule)
+            if compiled is None:
+                self.modes[rule.id] = "keywords"
+                for keyword in rule.keyword_bytes:
+                    expressions.append(_literal(keyword))
+                    ids.append(index)
+                    flags.append(hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS)
+            else:
+                expression, flag = compiled
+                self.modes[rule.id] = "prefilter" if flag & hyperscan.HS_FLAG_PREFILTER else "exact"
+                expressions.append(expression)
+                ids.append(index)
+                flags.append(flag)
+        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._database.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+
+    def _base_flags(self, rule: Rule) -> int:
+        hs = self._hs
+        flags: int = hs.HS_FLAG_SINGLEMATCH | hs.HS_FLAG_ALLOWEMPTY
+        if rule.ignore_case:
+            flags |= hs.HS_FLAG_CASELESS
+        if rule.multiline:
+            flags |= hs.HS_FLAG_MULTILINE
+        return flags
+
+    def _compile_exact(self, rules: Sequence[Rule]) -> Any:
+        """The common case, cheaply: every pattern compiles as it is (then no per-rule probing is needed)."""
+        hs = self._hs
+        try:
+            database = hs.Database(mode=hs.HS_MODE_BLOCK)
+            database.compile(expressions=[r.gate for r in rules], ids=list(range(len(rules))),
+                             elements=len(rules), flags=[self._base_flags(r) for r in rules])
+        except hs.error:
+            return None
+        return database
+
+    def _compile_one(self, rule: Rule) -> tuple[bytes, int] | None:
+        hs = self._hs
+        base = self._base_flags(rule)
+        for flag in (base, base | hs.HS_FLAG_PREFILTER):
+            try:
+                probe = hs.Database(mode=hs.HS_MODE_BLOCK)
+                probe.compile(expressions=[rule.gate], ids=[0], elements=1, flags=[flag])
+            except hs.error:
+                continue
+            return rule.gate, flag
+        log.debug("rule %s: Hyperscan takes neither the pattern nor its prefilter; gating by keywords", rule.id)
+        return None
+
+    def fired(self, block: bytes) -> list[int]:
+        if self._empty:
+            return []
+        hits: set[int] = set()
+
+        def on_match(rule_index: int, start: int, end: int, flags: int, context: object) -> None:
+            hits.add(rule_index)
+
+        self._database.scan(block, match_event_handler=on_match)
+        return sorted(hits)
+
+
+def _literal(keyword: bytes) -> bytes:
+    return b"".join(b"\\x%02x" % byte for byte in keyword)
+
+
+_CACHE: dict[tuple[str, tuple[tuple[bytes, bool, bool, tuple[bytes, ...]], ...]], Gate] = {}
+
+
+def build_gate(rules: Sequence[Rule], engine: str = "auto") -> Gate:
+    """A gate for these rules, compiled once per process (Hyperscan compilation takes a while)."""
+    key = (engine, tuple((r.gate, r.ignore_case, r.multiline, r.keyword_bytes) for r in rules))
+    gate = _CACHE.get(key)
+    if gate is None:
+        gate = _CACHE[key] = _build_gate(rules, engine)
+    return gate
+
+
+def _build_gate(rules: Sequence[Rule], engine: str) -> Gate:
+    """The Hyperscan gate when available (engine 'auto' or 'hyperscan'), else the pure-Python keyword gate."""
+    if engine == "python":
+        return KeywordGate(rules)
+    try:
+        import hyperscan
+    except Exception as exc:  # noqa: BLE001 - an ImportError or a native loader failure (OSError) alike
+        if engine == "hyperscan":
+            raise
+        log.debug("Hyperscan unavailable (%s); using the pure-Python engine", type(exc).__name__)
+        return KeywordGate(rules)
+    try:
+        return HyperscanGate(rules, hyperscan)
+    except hyperscan.error as exc:
+        if engine == "hyperscan":
+            raise
+        log.warning("Hyperscan database did not compile (%s); using the pure-Python engine", exc)
+        return KeywordGate(rules)

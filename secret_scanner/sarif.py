@@ -1,0 +1,125 @@
+"""SARIF 2.1.0 rendering of a scan result (`--format sarif`), for code-scanning dashboards and SIEM importers.
+
+No secret appears: messages carry the rule title and the redacted preview; identity is the keyed
+fingerprint in partialFingerprints["secretFingerprint/v1"].
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path, PurePosixPath, PureWindowsPath
+from urllib.parse import quote
+
+from secret_scanner import __version__
+from secret_scanner.finding import Finding, ScanResult
+from secret_scanner.rule import Rule
+
+SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
+_LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
+_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
+
+
+def render_sarif(result: ScanResult, rules: tuple[Rule, ...] | None = None) -> str:
+    """The SARIF log as JSON text. `rules` defaults to the shipped catalog (all of it, found or not)."""
+    if rules is None:
+        from secret_scanner.catalog import load_rules
+
+        rules = load_rules()
+    catalog = {rule.id: rule for rule in rules}
+    descriptors = [_descriptor(rule) for rule in rules]
+    known = set(catalog)
+    for finding in result.findings:  # a finding of a rule not in the given catalog still gets a descriptor
+        if finding.rule_id not in known:
+            known.add(finding.rule_id)
+            descriptors.append(_descriptor_from_finding(finding))
+    index = {descriptor["id"]: i for i, descriptor in enumerate(descriptors)}
+    log = {
+        "$schema": SARIF_SCHEMA,
+        "version": "2.1.0",
+        "runs": [{
+            "tool": {"driver": {
+                "name": "SecretScanner",
+                "version": __version__,
+                "semanticVersion": __version__,
+                "rules": descriptors,
+            }},
+            "invocations": [{
+                "executionSuccessful": result.complete,
+                "toolExecutionNotifications": [
+                    {"level": "warning", "message": {"text": reason}} for reason in result.incomplete_reasons
+                ],
+            }],
+            "results": [_result(f, index[f.rule_id]) for f in sorted(result.findings, key=Finding.sort_key)],
+            "properties": {
+                "engine": result.stats.engine,
+                "filesScanned": result.stats.files_scanned,
+                "filesSkipped": result.stats.files_skipped,
+                "readErrors": result.stats.read_errors,
+                "complete": result.complete,
+            },
+        }],
+    }
+    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+
+
+def _descriptor(rule: Rule) -> dict[str, object]:
+    descriptor: dict[str, object] = {
+        "id": rule.id,
+        "name": _pascal(rule.id),
+        "shortDescription": {"text": rule.title},
+        "fullDescription": {"text": rule.description},
+        "defaultConfiguration": {"level": _LEVELS[rule.severity]},
+        "properties": {
+            "severity": rule.severity,
+            "confidence": rule.confidence,
+            "security-severity": _SECURITY_SEVERITY[rule.severity],
+            "tags": ["security", "secret"],
+        },
+    }
+    if rule.references:
+        descriptor["helpUri"] = rule.references[0]
+    return descriptor
+
+
+def _descriptor_from_finding(finding: Finding) -> dict[str, object]:
+    return {
+        "id": finding.rule_id,
+        "name": _pascal(finding.rule_id),
+        "shortDescription": {"text": finding.title},
+        "fullDescription": {"text": finding.description or finding.title},
+        "defaultConfiguration": {"level": _LEVELS.get(finding.severity, "warning")},
+        "properties": {"severity": finding.severity, "tags": ["security", "secret"]},
+    }
+
+
+def _pascal(rule_id: str) -> str:
+    return "".join(part[:1].upper() + part[1:] for part in rule_id.replace("-", ".").replace("_", ".").split("."))
+
+
+def _result(finding: Finding, rule_index: int) -> dict[str, object]:
+    return {
+        "ruleId": finding.rule_id,
+        "ruleIndex": rule_index,
+        "level": _LEVELS.get(finding.severity, "warning"),
+        "message": {"text": f"{finding.title}: {finding.redacted}"},
+        "locations": [{"physicalLocation": {
+            "artifactLocation": {"uri": file_uri(finding.path)},
+            "region": {"startLine": finding.line, "startColumn": finding.column},
+        }}],
+        "partialFingerprints": {"secretFingerprint/v1": finding.fingerprint},
+        "properties": {"severity": finding.severity, "confidence": finding.confidence,
+                       "secretLength": finding.length},
+    }
+
+
+def file_uri(path: str) -> str:
+    """An absolute file:// URI for absolute paths (POSIX or Windows), else a relative URI reference."""
+    if PureWindowsPath(path).drive and not path.startswith("/"):
+        windows = PureWindowsPath(path)
+        if windows.is_absolute():
+            return windows.as_uri()
+        return quote(windows.as_posix())
+    posix = PurePosixPath(path)
+    if posix.is_absolute():
+        return "file://" + quote(str(posix))
+    return quote(Path(path).as_posix())

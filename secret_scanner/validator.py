@@ -1,0 +1,127 @@
+"""Named offline validators a rule can require (`validator = "..."`): structure and checksum checks, no network.
+
+Each validator takes the captured secret and says whether it is well-formed; a malformed match is dropped.
+"""
+
+from __future__ import annotations
+
+import base64
+import binascii
+import json
+import re
+import string
+import zlib
+from collections.abc import Callable
+
+_BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
+_PEM = re.compile(
+    r"-----BEGIN ([A-Z0-9 ]{1,40})-----\s*(.*?)\s*-----END ([A-Z0-9 ]{1,40})-----", re.DOTALL)
+_PEM_HEADER = re.compile(r"^[A-Za-z-]+:[^\n]*$")
+_OPENSSH_MAGIC = b"openssh-key-v1\x00"
+_PUTTY = re.compile(r"PuTTY-User-Key-File-[23]: [a-z0-9-]+\s+Encryption: [a-z0-9-]+\s+Comment: .*?"
+                    r"Public-Lines: \d+\s.*Private-Lines: \d+\s.*Private-(?:MAC|Hash): [0-9a-f]+", re.DOTALL)
+
+
+def _base62(number: int) -> str:
+    digits = ""
+    while number:
+        number, rem = divmod(number, 62)
+        digits = _BASE62[rem] + digits
+    return digits.rjust(6, "0")
+
+
+def _crc32_token(secret: str, prefixes: tuple[str, ...]) -> bool:
+    for prefix in prefixes:
+        if secret.startswith(prefix):
+            rest = secret[len(prefix):]
+            if len(rest) != 36 or not rest.isascii() or not rest.isalnum():
+                return False
+            return _base62(zlib.crc32(rest[:30].encode("ascii"))) == rest[30:]
+    return False
+
+
+def is_github_token(secret: str) -> bool:
+    """ghp_/gho_/ghu_/ghs_/ghr_ + 30 random base62 + 6 base62 digits of their CRC32."""
+    return _crc32_token(secret, ("ghp_", "gho_", "ghu_", "ghs_", "ghr_"))
+
+
+def is_npm_token(secret: str) -> bool:
+    return _crc32_token(secret, ("npm_",))
+
+
+def _b64decode(text: str, urlsafe: bool) -> bytes | None:
+    cleaned = re.sub(r"\s+", "", text)
+    padded = cleaned + "=" * (-len(cleaned) % 4)
+    try:
+        if urlsafe:
+            return base64.urlsafe_b64decode(padded)
+        return base64.b64decode(padded, validate=True)
+    except (binascii.Error, ValueError):
+        return None
+
+
+def is_jwt(secret: str) -> bool:
+    """Three base64url parts; the header decodes to a JSON object naming an `alg`."""
+    parts = secret.split(".")
+    if len(parts) != 3 or not all(re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", p) for p in parts[:2]):
+        return False
+    header = _b64decode(parts[0].rstrip("="), urlsafe=True)
+    if header is None:
+        return False
+    try:
+        decoded = json.loads(header)
+    except (UnicodeDecodeError, ValueError):
+        return False
+    return isinstance(decoded, dict) and "alg" in decoded
+
+
+def is_pem_private_key(secret: str) -> bool:
+    """PEM armour with matching labels whose body decodes to a DER SEQUENCE, an OpenSSH key or a PuTTY key.
+
+    JSON-escaped PEM (literal backslash-n inside a JSON string, as in GCP service-account files) is unescaped
+    first. Encrypted PEM (Proc-Type headers) counts: it is still a private key, protected by a passphrase.
+    """
+    text = secret.replace("\\r", "").replace("\\n", "\n").replace("\r", "")
+    if text.startswith("PuTTY-User-Key-File-"):
+        return _PUTTY.match(text) is not None
+    match = _PEM.search(text)
+    if match is None or match.group(1) != match.group(3) or "PRIVATE KEY" not in match.group(1):
+        return False
+    lines = [line.strip() for line in match.group(2).split("\n")]
+    body = "".join(line for line in lines if line and not _PEM_HEADER.match(line))
+    der = _b64decode(body, urlsafe=False)
+    if der is None or len(der) < 16:
+        return False
+    return der[0] == 0x30 or der.startswith(_OPENSSH_MAGIC) or "Proc-Type" in match.group(2)
+
+
+def is_base64_userpass(secret: str) -> bool:
+    """Base64 that decodes to printable `user:password` with both parts non-empty."""
+    raw = _b64decode(secret, urlsafe=False)
+    if raw is None:
+        return False
+    try:
+        decoded = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        return False
+    user, sep, password = decoded.partition(":")
+    return bool(sep and user and password and decoded.isprintable())
+
+
+def is_uuid(secret: str) -> bool:
+    """A canonical 8-4-4-4-12 hex UUID (for rules whose secret is a UUID-shaped key)."""
+    return re.fullmatch(r"[0-9a-fA-F]{8}-(?:[0-9a-fA-F]{4}-){3}[0-9a-fA-F]{12}", secret) is not None
+
+
+VALIDATORS: dict[str, Callable[[str], bool]] = {
+    "github_crc32": is_github_token,
+    "npm_crc32": is_npm_token,
+    "jwt": is_jwt,
+    "pem_private_key": is_pem_private_key,
+    "base64_userpass": is_base64_userpass,
+    "uuid": is_uuid,
+}
+
+
+def validate(name: str, secret: str) -> bool:
+    return VALIDATORS[name](secret)
