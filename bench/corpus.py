@@ -23,6 +23,7 @@ import sys
 from collections.abc import Callable, Iterable
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
+from typing import Any
 
 from secret_scanner import specimen
 
@@ -31,27 +32,104 @@ TREES = ("windows", "linux", "macos")
 
 # Expected severity class per family: what a responder should feel on reading the finding.
 SEVERITY = {
-    "aws": "critical", "aws-session-token": "critical", "gcp-service-account": "critical",
-    "gcp-refresh-token": "high", "azure-storage": "critical", "azure-sas": "high",
-    "digitalocean": "critical", "github": "critical", "github-fine": "critical", "gitlab": "critical",
-    "slack-token": "high", "slack-webhook": "medium", "discord-webhook": "medium", "discord-bot": "high",
-    "telegram-bot": "high", "stripe": "critical", "square": "critical", "braintree": "critical",
-    "shopify": "high", "openai": "high", "anthropic": "high", "huggingface": "high", "npm": "critical",
-    "pypi": "critical", "twilio": "high", "sendgrid": "high", "datadog": "high", "newrelic": "high",
-    "grafana": "high", "postman": "high", "linear": "high", "atlassian": "high", "databricks": "critical",
-    "vault": "critical", "terraform-cloud": "critical", "private-key": "critical",
-    "private-key-encrypted": "low", "jwt": "medium", "db-uri": "high", "connection-string": "high",
-    "generic-password": "medium", "netrc": "high", "git-credentials": "high", "pgpass": "high",
-    "npmrc-auth": "high", "docker-auth": "high", "kube-token": "critical", "kube-client-key": "critical",
-    "cli-password": "medium", "unattend-password": "high", "securestring-plaintext": "high",
-    "filezilla": "high", "winscp": "high", "mysql-cnf": "high", "rclone": "high",
+    "aws": "critical",
+    "aws-session-token": "critical",
+    "gcp-service-account": "critical",
+    "gcp-refresh-token": "high",
+    "azure-storage": "critical",
+    "azure-sas": "high",
+    "digitalocean": "critical",
+    "github": "critical",
+    "github-fine": "critical",
+    "gitlab": "critical",
+    "slack-token": "high",
+    "slack-webhook": "medium",
+    "discord-webhook": "medium",
+    "discord-bot": "high",
+    "telegram-bot": "high",
+    "stripe": "critical",
+    "square": "critical",
+    "braintree": "critical",
+    "shopify": "high",
+    "openai": "high",
+    "anthropic": "high",
+    "huggingface": "high",
+    "npm": "critical",
+    "pypi": "critical",
+    "twilio": "high",
+    "sendgrid": "high",
+    "datadog": "high",
+    "newrelic": "high",
+    "grafana": "high",
+    "postman": "high",
+    "linear": "high",
+    "atlassian": "high",
+    "databricks": "critical",
+    "vault": "critical",
+    "terraform-cloud": "critical",
+    "private-key": "critical",
+    "private-key-encrypted": "low",
+    "jwt": "medium",
+    "db-uri": "high",
+    "connection-string": "high",
+    "generic-password": "medium",
+    "netrc": "high",
+    "git-credentials": "high",
+    "pgpass": "high",
+    "npmrc-auth": "high",
+    "docker-auth": "high",
+    "kube-token": "critical",
+    "kube-client-key": "critical",
+    "cli-password": "medium",
+    "unattend-password": "high",
+    "securestring-plaintext": "high",
+    "filezilla": "high",
+    "winscp": "high",
+    "mysql-cnf": "high",
+    "rclone": "high",
     "autologon-password": "high",
 }
 
-_WORDS = ("alpha", "orion", "delta", "harbor", "maple", "falcon", "nimbus", "atlas", "cobalt", "ember",
-          "lotus", "quartz", "summit", "tango", "vertex", "willow", "zephyr", "beacon", "cedar", "drift")
-_HUMAN_WORDS = ("Summer", "Winter", "Dragon", "Monkey", "Football", "Sunshine", "Princess", "Shadow",
-                "Master", "Welcome", "Keeper", "Autumn", "Tiger", "Falcon", "Raptor", "Coffee")
+_WORDS = (
+    "alpha",
+    "orion",
+    "delta",
+    "harbor",
+    "maple",
+    "falcon",
+    "nimbus",
+    "atlas",
+    "cobalt",
+    "ember",
+    "lotus",
+    "quartz",
+    "summit",
+    "tango",
+    "vertex",
+    "willow",
+    "zephyr",
+    "beacon",
+    "cedar",
+    "drift",
+)
+_HUMAN_WORDS = (
+    "Summer",
+    "Winter",
+    "Dragon",
+    "Monkey",
+    "Football",
+    "Sunshine",
+    "Princess",
+    "Shadow",
+    "Master",
+    "Welcome",
+    "Keeper",
+    "Autumn",
+    "Tiger",
+    "Falcon",
+    "Raptor",
+    "Coffee",
+)
 _UPPER_ALNUM = string.ascii_uppercase + string.digits
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
 
@@ -181,8 +259,10 @@ class Mint:
     def azure_sas_url(self, account: str) -> str:
         sig = base64.b64encode(self.rng.randbytes(32)).decode().replace("+", "%2B").replace("/", "%2F")
         sig = sig.replace("=", "%3D")
-        return (f"https://{account}.blob.core.windows.net/backups?sv=2022-11-02&ss=b&srt=co&sp=rwdlacx"
-                f"&se=2026-12-31T23:59:59Z&st=2024-01-01T00:00:00Z&spr=https&sig={sig}")
+        return (
+            f"https://{account}.blob.core.windows.net/backups?sv=2022-11-02&ss=b&srt=co&sp=rwdlacx"
+            f"&se=2026-12-31T23:59:59Z&st=2024-01-01T00:00:00Z&spr=https&sig={sig}"
+        )
 
     def github(self) -> str:
         return self.gen("github", self.rng.choice(("ghp_", "gho_", "ghu_", "ghs_", "ghr_")))
@@ -204,8 +284,10 @@ class Mint:
         return f"xapp-1-A{self.chars(_UPPER_ALNUM, 10)}-{self.digits(13)}-{self.gen('hex', '64')}"
 
     def slack_webhook(self) -> str:
-        return (f"https://hooks.slack.com/services/T{self.chars(_UPPER_ALNUM, 10)}/"
-                f"B{self.chars(_UPPER_ALNUM, 10)}/{self.gen('alnum', '24')}")
+        return (
+            f"https://hooks.slack.com/services/T{self.chars(_UPPER_ALNUM, 10)}/"
+            f"B{self.chars(_UPPER_ALNUM, 10)}/{self.gen('alnum', '24')}"
+        )
 
     def discord_webhook(self) -> str:
         return f"https://discord.com/api/webhooks/{self.digits(19)}/{self.gen('b64url', '68')}"
@@ -219,7 +301,9 @@ class Mint:
 
     def stripe(self) -> str:
         prefix = self.rng.choice(("sk_" + "live_", "rk_" + "live_"))
-        return prefix + (self.gen("alnum", "24") if self.rng.random() < 0.5 else "51" + self.gen("alnum", "97"))
+        return prefix + (
+            self.gen("alnum", "24") if self.rng.random() < 0.5 else "51" + self.gen("alnum", "97")
+        )
 
     def square(self) -> str:
         if self.rng.random() < 0.5:
@@ -258,8 +342,15 @@ class Mint:
     def grafana(self) -> str:
         if self.rng.random() < 0.5:
             return f"glsa_{self.gen('alnum', '32')}_{self.gen('hex', '8')}"
-        blob = json.dumps({"o": self.digits(6), "n": f"stack-{self.digits(6)}-easystart-prom-publisher",
-                           "k": self.gen("alnum", "24"), "m": {"r": "prod-us-east-0"}}, separators=(",", ":"))
+        blob = json.dumps(
+            {
+                "o": self.digits(6),
+                "n": f"stack-{self.digits(6)}-easystart-prom-publisher",
+                "k": self.gen("alnum", "24"),
+                "m": {"r": "prod-us-east-0"},
+            },
+            separators=(",", ":"),
+        )
         return "glc_" + base64.b64encode(blob.encode()).decode()
 
     def postman(self) -> str:
@@ -294,8 +385,12 @@ class Mint:
             return self.gen("password", str(self.rng.randrange(12, 24)))
         if roll < 0.75:
             return self.gen("alnum", str(self.rng.randrange(16, 32)))
-        return (self.rng.choice(_HUMAN_WORDS) + self.chars(string.ascii_lowercase, 3) + self.digits(4)
-                + self.rng.choice("!#$%&*?@"))
+        return (
+            self.rng.choice(_HUMAN_WORDS)
+            + self.chars(string.ascii_lowercase, 3)
+            + self.digits(4)
+            + self.rng.choice("!#$%&*?@")
+        )
 
     def url_password(self) -> str:
         return self.chars(string.ascii_letters + string.digits + "-._~", self.rng.randrange(14, 26))
@@ -310,7 +405,8 @@ class Mint:
         return self.rng.choice(_WORDS)
 
     def host(self) -> str:
-        return f"{self.word()}-{self.rng.randrange(1, 40):02d}.{self.rng.choice(('corp.example.com', 'internal.example.net', 'db.example.org'))}"
+        domain = self.rng.choice(("corp.example.com", "internal.example.net", "db.example.org"))
+        return f"{self.word()}-{self.rng.randrange(1, 40):02d}.{domain}"
 
 
 # API-token families that live as `NAME=value` in .env files, settings JSON, shell exports, etc.
@@ -355,8 +451,10 @@ _API_FAMILIES: dict[str, tuple[str, Callable[[Mint], str]]] = {
 _AWS_EXAMPLE_ID = "AKIA" + "IOSFODNN7EXAMPLE"
 _AWS_EXAMPLE_SECRET = "wJalrXUtnFEMI/K7MDENG/" + "bPxRfiCYEXAMPLEKEY"
 _AZURITE_KEY = "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw=="
-_JWT_IO_EXAMPLE = ("eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0"
-                   "IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c")
+_JWT_IO_EXAMPLE = (
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0"
+    "IjoxNTE2MjM5MDIyfQ.SflKxwRJSMeKKF2QT4fwpMeJf36POk6yJV_adQssw5c"
+)
 
 
 def _bad_checksum_github(mint: Mint) -> str:
@@ -380,19 +478,37 @@ def _negative_value(mint: Mint, kind: str, name: str) -> str:
     if kind == "changeme":
         return rng.choice(("changeme", "CHANGE_ME", "change-me-please", "TODO", "replace_me"))
     if kind == "xxxx":
-        return rng.choice(("x" * 32, "X" * 40, "ghp_" + "x" * 36, "sk_" + "live_" + "x" * 24, "AKIA" + "X" * 16))
+        return rng.choice(
+            ("x" * 32, "X" * 40, "ghp_" + "x" * 36, "sk_" + "live_" + "x" * 24, "AKIA" + "X" * 16)
+        )
     if kind == "stars":
         return "*" * rng.randrange(6, 17)
     if kind == "your-key-here":
-        return rng.choice(("your_api_key_here", "YOUR_SECRET_HERE", "insert-your-token-here", "your-password"))
+        return rng.choice(
+            ("your_api_key_here", "YOUR_SECRET_HERE", "insert-your-token-here", "your-password")
+        )
     if kind == "github-bad-checksum":
         return _bad_checksum_github(mint)
     if kind == "truncated-token":
-        return rng.choice(("ghp_" + mint.gen("alnum", "14"), "xoxb-" + mint.digits(6), "AKIA" + mint.chars(_UPPER_ALNUM, 8),
-                           "sk-proj-" + mint.gen("alnum", "10"), "glpat-" + mint.gen("alnum", "9")))
+        return rng.choice(
+            (
+                "ghp_" + mint.gen("alnum", "14"),
+                "xoxb-" + mint.digits(6),
+                "AKIA" + mint.chars(_UPPER_ALNUM, 8),
+                "sk-proj-" + mint.gen("alnum", "10"),
+                "glpat-" + mint.gen("alnum", "9"),
+            )
+        )
     if kind == "masked":
-        return rng.choice(("sk-...." + mint.gen("alnum", "4"), "ghp_" + "*" * 32 + mint.gen("alnum", "4"),
-                           "REDACTED", "[hidden]", "••••••••"))
+        return rng.choice(
+            (
+                "sk-...." + mint.gen("alnum", "4"),
+                "ghp_" + "*" * 32 + mint.gen("alnum", "4"),
+                "REDACTED",
+                "[hidden]",
+                "••••••••",
+            )
+        )
     if kind == "empty-or-null":
         return rng.choice(("", "null", "None", "none", "''"))
     if kind == "hash-sha256":
@@ -410,16 +526,31 @@ def _negative_value(mint: Mint, kind: str, name: str) -> str:
     if kind == "dpapi-blob":
         return "01000000d08c9ddf0115d1118c7a00c04fc297eb01000000" + mint.hex(rng.randrange(200, 320))
     if kind == "encrypted-value":
-        return rng.choice(("ENC(" + base64.b64encode(rng.randbytes(24)).decode() + ")",
-                           "vault:v1:" + base64.b64encode(rng.randbytes(40)).decode()))
+        return rng.choice(
+            (
+                "ENC(" + base64.b64encode(rng.randbytes(24)).decode() + ")",
+                "vault:v1:" + base64.b64encode(rng.randbytes(40)).decode(),
+            )
+        )
     if kind == "policy-setting":
         return str(rng.choice((8, 12, 14, 16, 90, 3600)))
     raise ValueError(kind)
 
 
-_VALUE_KINDS = ("placeholder-var", "template-var", "angle-placeholder", "changeme", "xxxx", "stars",
-                "your-key-here", "github-bad-checksum", "truncated-token", "masked", "empty-or-null",
-                "encrypted-value")
+_VALUE_KINDS = (
+    "placeholder-var",
+    "template-var",
+    "angle-placeholder",
+    "changeme",
+    "xxxx",
+    "stars",
+    "your-key-here",
+    "github-bad-checksum",
+    "truncated-token",
+    "masked",
+    "empty-or-null",
+    "encrypted-value",
+)
 _OPAQUE_KINDS = ("hash-sha256", "git-sha", "uuid", "bcrypt")
 _OPAQUE_NAMES = {
     "hash-sha256": ("checksum", "sha256", "file_hash", "digest", "content_sha256"),
@@ -427,10 +558,28 @@ _OPAQUE_NAMES = {
     "uuid": ("client_id", "tenant_id", "request_id", "correlation_id", "installation_id", "device_id"),
     "bcrypt": ("password_hash", "hashed_password", "admin_password_bcrypt", "pw_hash"),
 }
-_SECRET_NAMES = ("API_KEY", "SECRET_KEY", "DB_PASSWORD", "ACCESS_TOKEN", "AUTH_TOKEN", "CLIENT_SECRET",
-                 "GITHUB_TOKEN", "STRIPE_SECRET_KEY", "SMTP_PASSWORD", "REDIS_PASSWORD", "JWT_SECRET")
-_POLICY_NAMES = ("password_min_length", "PasswordHistorySize", "MinimumPasswordLength", "token_ttl_seconds",
-                 "max_password_age_days", "secret_rotation_days", "password_expiry_days")
+_SECRET_NAMES = (
+    "API_KEY",
+    "SECRET_KEY",
+    "DB_PASSWORD",
+    "ACCESS_TOKEN",
+    "AUTH_TOKEN",
+    "CLIENT_SECRET",
+    "GITHUB_TOKEN",
+    "STRIPE_SECRET_KEY",
+    "SMTP_PASSWORD",
+    "REDIS_PASSWORD",
+    "JWT_SECRET",
+)
+_POLICY_NAMES = (
+    "password_min_length",
+    "PasswordHistorySize",
+    "MinimumPasswordLength",
+    "token_ttl_seconds",
+    "max_password_age_days",
+    "secret_rotation_days",
+    "password_expiry_days",
+)
 
 
 def _policy_name(mint: Mint) -> str:
@@ -446,27 +595,27 @@ def _assign(style: str, name: str, value: str, quote: bool = True) -> str:
     if style == "env":
         return f"{name.upper()}={value}"
     if style == "export":
-        return f"export {name.upper()}=\"{value}\"" if quote else f"export {name.upper()}={value}"
+        return f'export {name.upper()}="{value}"' if quote else f"export {name.upper()}={value}"
     if style == "yaml":
-        return f"  {name.lower()}: \"{value}\"" if quote else f"  {name.lower()}: {value}"
+        return f'  {name.lower()}: "{value}"' if quote else f"  {name.lower()}: {value}"
     if style == "json":
-        return f"  \"{name}\": \"{_json_escape(value)}\","
+        return f'  "{name}": "{_json_escape(value)}",'
     if style == "ini":
         return f"{name.lower()} = {value}"
     if style == "properties":
         return f"app.{name.lower().replace('_', '.')}={value}"
     if style == "xml":
-        return f"  <add key=\"{name}\" value=\"{value}\" />"
+        return f'    <add key="{name}" value="{value}" />'
     if style == "ps1":
-        return f"${name} = \"{value}\"" if quote else f"${name} = {value}"
+        return f'${name} = "{value}"' if quote else f"${name} = {value}"
     if style == "py":
-        return f"{name.upper()} = \"{value}\"" if quote else f"{name.upper()} = {value}"
+        return f'{name.upper()} = "{value}"' if quote else f"{name.upper()} = {value}"
     if style == "php":
         return f"define('{name.upper()}', '{value}');"
     if style == "tfvars":
-        return f"{name.lower()} = \"{value}\""
+        return f'{name.lower()} = "{value}"'
     if style == "toml":
-        return f"{name.lower()} = \"{value}\""
+        return f'{name.lower()} = "{value}"'
     raise ValueError(style)
 
 
@@ -476,19 +625,29 @@ def _json_escape(value: str) -> str:
 
 _REFERENCES = {
     "env": ("{name}=${{{name}}}", "{name}=$({lower}_from_vault)"),
-    "export": ("export {name}=\"$(pass show {lower})\"", "export {name}=${{{name}:-}}"),
-    "yaml": ("  {lower}: ${{{name}}}", "  {lower}: !env_var {name}", "  {lower}: \"{{{{ vault_{lower} }}}}\""),
-    "json": ("  \"{lower}\": \"${{env:{name}}}\",", "  \"{lower}\": \"%{name}%\","),
+    "export": ('export {name}="$(pass show {lower})"', "export {name}=${{{name}:-}}"),
+    "yaml": ("  {lower}: ${{{name}}}", "  {lower}: !env_var {name}", '  {lower}: "{{{{ vault_{lower} }}}}"'),
+    "json": ('  "{lower}": "${{env:{name}}}",', '  "{lower}": "%{name}%",'),
     "ini": ("{lower} = %({lower})s", "{lower} = ${{{name}}}"),
     "properties": ("app.{lower}=${{{name}}}", "app.{lower}=${{vcap.services.db.credentials.{lower}}}"),
-    "xml": ("  <add key=\"{name}\" value=\"%{name}%\" />", "  <add key=\"{name}\" value=\"$(SecretFromKeyVault)\" />"),
-    "ps1": ("${name} = $env:{name}", "${name} = Get-Secret -Name '{name}' -AsPlainText",
-            "${name} = Read-Host -AsSecureString -Prompt 'Password'"),
-    "py": ("{name} = os.environ[\"{name}\"]", "{name} = os.getenv(\"{name}\")",
-           "{name} = keyring.get_password(\"svc\", \"{lower}\")", "{lower}: str"),
+    "xml": (
+        '    <add key="{name}" value="%{name}%" />',
+        '    <add key="{name}" value="$(SecretFromKeyVault)" />',
+    ),
+    "ps1": (
+        "${name} = $env:{name}",
+        "${name} = Get-Secret -Name '{name}' -AsPlainText",
+        "${name} = Read-Host -AsSecureString -Prompt 'Password'",
+    ),
+    "py": (
+        '{name} = os.environ["{name}"]',
+        '{name} = os.getenv("{name}")',
+        '{name} = keyring.get_password("svc", "{lower}")',
+        "{lower}: str",
+    ),
     "php": ("define('{name}', getenv('{name}'));",),
     "tfvars": ("{lower} = var.{lower}",),
-    "toml": ("{lower} = \"${{{name}}}\"",),
+    "toml": ('{lower} = "${{{name}}}"',),
 }
 
 
@@ -511,33 +670,48 @@ def _add_negatives(draft: Draft, mint: Mint, style: str, count: int) -> None:
             draft.negative("env-reference", _reference(mint, style, rng.choice(_SECRET_NAMES)))
         elif roll < 0.70:
             name = _policy_name(mint)
-            draft.negative("policy-setting", _assign(style, name, _negative_value(mint, "policy-setting", name)))
+            draft.negative(
+                "policy-setting", _assign(style, name, _negative_value(mint, "policy-setting", name))
+            )
         elif roll < 0.78:
             kind = rng.choice(("aws-example", "azurite-dev-key", "doc-example-jwt"))
             if kind == "aws-example":
-                draft.negative(kind, _assign(style, rng.choice(("AWS_ACCESS_KEY_ID", "aws_access_key_id")),
-                                             _AWS_EXAMPLE_ID))
+                draft.negative(
+                    kind,
+                    _assign(style, rng.choice(("AWS_ACCESS_KEY_ID", "aws_access_key_id")), _AWS_EXAMPLE_ID),
+                )
                 draft.negative(kind, _assign(style, "AWS_SECRET_ACCESS_KEY", _AWS_EXAMPLE_SECRET))
             elif kind == "azurite-dev-key":
-                value = ("DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey="
-                         f"{_AZURITE_KEY};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;")
+                value = (
+                    "DefaultEndpointsProtocol=http;AccountName=devstoreaccount1;AccountKey="
+                    f"{_AZURITE_KEY};BlobEndpoint=http://127.0.0.1:10000/devstoreaccount1;"
+                )
                 draft.negative(kind, _assign(style, "AzureWebJobsStorage", value))
             else:
                 draft.negative(kind, _assign(style, "EXAMPLE_JWT", _JWT_IO_EXAMPLE))
         else:
             kind = rng.choice(_OPAQUE_KINDS)
-            draft.negative(kind, _assign(style, rng.choice(_OPAQUE_NAMES[kind]), _negative_value(mint, kind, "")))
+            draft.negative(
+                kind, _assign(style, rng.choice(_OPAQUE_NAMES[kind]), _negative_value(mint, kind, ""))
+            )
 
 
 # ---------------------------------------------------------------------------------------------------------
 # Benign filler
 
 
-_LOG_MESSAGES = ("GET /api/v1/items 200 {ms}ms", "user {user} logged in from 10.0.{a}.{b}",
-                 "cache miss for key session:{hex}", "job {uuid} finished in {ms}ms",
-                 "connection pool size={a} idle={b}", "retrying request {uuid} (attempt {a})",
-                 "loaded configuration from /etc/app/config.yaml", "TLS handshake completed with {host}",
-                 "commit {sha} deployed to production", "worker {a} heartbeat ok")
+_LOG_MESSAGES = (
+    "GET /api/v1/items 200 {ms}ms",
+    "user {user} logged in from 10.0.{a}.{b}",
+    "cache miss for key session:{hex}",
+    "job {uuid} finished in {ms}ms",
+    "connection pool size={a} idle={b}",
+    "retrying request {uuid} (attempt {a})",
+    "loaded configuration from /etc/app/config.yaml",
+    "TLS handshake completed with {host}",
+    "commit {sha} deployed to production",
+    "worker {a} heartbeat ok",
+)
 
 
 def _log_lines(mint: Mint, count: int, user: str) -> list[str]:
@@ -545,26 +719,47 @@ def _log_lines(mint: Mint, count: int, user: str) -> list[str]:
     lines = []
     for i in range(count):
         template = rng.choice(_LOG_MESSAGES)
-        message = template.format(ms=rng.randrange(2, 900), user=user, a=rng.randrange(1, 250),
-                                  b=rng.randrange(1, 250), hex=mint.hex(16), uuid=mint.gen("uuid"),
-                                  host=mint.host(), sha=mint.hex(40))
+        message = template.format(
+            ms=rng.randrange(2, 900),
+            user=user,
+            a=rng.randrange(1, 250),
+            b=rng.randrange(1, 250),
+            hex=mint.hex(16),
+            uuid=mint.gen("uuid"),
+            host=mint.host(),
+            sha=mint.hex(40),
+        )
         level = rng.choice(("INFO", "INFO", "INFO", "DEBUG", "WARN"))
-        lines.append(f"2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T{i % 24:02d}:"
-                     f"{rng.randrange(60):02d}:{rng.randrange(60):02d}Z {level} [{mint.word()}] {message}")
+        lines.append(
+            f"2024-{rng.randrange(1, 13):02d}-{rng.randrange(1, 29):02d}T{i % 24:02d}:"
+            f"{rng.randrange(60):02d}:{rng.randrange(60):02d}Z {level} [{mint.word()}] {message}"
+        )
     return lines
 
 
 def _python_source(mint: Mint, functions: int) -> list[str]:
-    lines = ['"""Helpers for the %s service."""' % mint.word(), "", "import logging", "import os", "",
-             "log = logging.getLogger(__name__)", ""]
+    lines = [
+        f'"""Helpers for the {mint.word()} service."""',
+        "",
+        "import logging",
+        "import os",
+        "",
+        "log = logging.getLogger(__name__)",
+        "",
+    ]
     for _ in range(functions):
         name = f"{mint.word()}_{mint.word()}"
-        lines += ["", f"def {name}(items, limit={mint.rng.randrange(5, 500)}):",
-                  f'    """Return the first items that match {mint.word()}."""',
-                  "    result = []", "    for item in items:",
-                  f"        if item.get(\"{mint.word()}\") and len(result) < limit:",
-                  "            result.append(item)", f"    log.debug(\"{name}: %d items\", len(result))",
-                  "    return result"]
+        lines += [
+            "",
+            f"def {name}(items, limit={mint.rng.randrange(5, 500)}):",
+            f'    """Return the first items that match {mint.word()}."""',
+            "    result = []",
+            "    for item in items:",
+            f'        if item.get("{mint.word()}") and len(result) < limit:',
+            "            result.append(item)",
+            f'    log.debug("{name}: %d items", len(result))',
+            "    return result",
+        ]
     return lines
 
 
@@ -583,25 +778,70 @@ def _minified_js(mint: Mint, size: int) -> str:
     total = 0
     alphabet = string.ascii_letters + "_$"
     while total < size:
-        a, b, c = (rng.choice(alphabet) + mint.chars(alphabet + string.digits, rng.randrange(0, 3)) for _ in range(3))
-        piece = rng.choice((
-            f"function {a}({b},{c}){{return {b}&&{c}?{b}[{c}]:void 0}}",
-            f"var {a}={b}.{c}||{{}};",
-            f"{a}.prototype.{b}=function(){{return this.{c}}};",
-            f"const {a}=\"{mint.gen('alnum', str(rng.randrange(8, 30)))}\";",
-            f"{a}[\"{mint.hex(8)}\"]={rng.randrange(10**6)};",
-            f"if({a}!=={b}){{{c}({a},{b})}}",
-        ))
+        a, b, c = (
+            rng.choice(alphabet) + mint.chars(alphabet + string.digits, rng.randrange(0, 3)) for _ in range(3)
+        )
+        piece = rng.choice(
+            (
+                f"function {a}({b},{c}){{return {b}&&{c}?{b}[{c}]:void 0}}",
+                f"var {a}={b}.{c}||{{}};",
+                f"{a}.prototype.{b}=function(){{return this.{c}}};",
+                f'const {a}="{mint.gen("alnum", str(rng.randrange(8, 30)))}";',
+                f'{a}["{mint.hex(8)}"]={rng.randrange(10**6)};',
+                f"if({a}!=={b}){{{c}({a},{b})}}",
+            )
+        )
         parts.append(piece)
         total += len(piece)
     return "".join(parts)
 
 
-_KNOWN_NAMES = {"credentials", "config", ".env", ".netrc", "_netrc", ".git-credentials", ".npmrc", ".pypirc",
-                ".pgpass", ".my.cnf", ".s3cfg", ".vault-token", "token", ".databrickscfg", "credentials.tfrc.json",
-                "hosts.yml", "rclone.conf", "ConsoleHost_history.txt", ".bash_history", ".zsh_history",
-                "sitemanager.xml", "recentservers.xml", "WinSCP.ini", "unattend.xml", "web.config",
-                "wp-config.php", "docker-compose.yml", "application_default_credentials.json", "syslog"}
+_PLAIN_SETTINGS = (
+    ("log_level", "info"),
+    ("port", "8080"),
+    ("timeout", "30"),
+    ("region", "us-east-1"),
+    ("feature_flags", "beta,search"),
+    ("workers", "4"),
+    ("base_url", "https://api.example.com"),
+    ("environment", "production"),
+    ("max_connections", "100"),
+    ("cache_ttl", "300"),
+    ("username", "svc_app"),
+    ("smtp_host", "smtp.example.com"),
+)
+
+_KNOWN_NAMES = {
+    "credentials",
+    "config",
+    ".env",
+    ".netrc",
+    "_netrc",
+    ".git-credentials",
+    ".npmrc",
+    ".pypirc",
+    ".pgpass",
+    ".my.cnf",
+    ".s3cfg",
+    ".vault-token",
+    "token",
+    ".databrickscfg",
+    "credentials.tfrc.json",
+    "hosts.yml",
+    "rclone.conf",
+    "ConsoleHost_history.txt",
+    ".bash_history",
+    ".zsh_history",
+    "sitemanager.xml",
+    "recentservers.xml",
+    "WinSCP.ini",
+    "unattend.xml",
+    "web.config",
+    "wp-config.php",
+    "docker-compose.yml",
+    "application_default_credentials.json",
+    "syslog",
+}
 
 
 def _context(path: str) -> str:
@@ -612,7 +852,7 @@ def _context(path: str) -> str:
         return "kubeconfig"
     if name == "config.json" and ".docker" in parts:
         return "docker-config.json"
-    if name == "config" and ".aws" in parts or name == "credentials" and ".aws" in parts:
+    if (name == "config" and ".aws" in parts) or (name == "credentials" and ".aws" in parts):
         return "aws-credentials"
     if name in _KNOWN_NAMES:
         return name
@@ -656,9 +896,19 @@ class Endpoint:
         self.files += 1
         self.bytes += len(data)
         for start, end, family, context, value in draft.plants:
-            self.plants.append(Plant(self.tree, draft.path, start, end, family, SEVERITY[family],
-                                     context or _context(draft.path), draft.encoding.label(),
-                                     hashlib.sha256(value.encode()).hexdigest()))
+            self.plants.append(
+                Plant(
+                    self.tree,
+                    draft.path,
+                    start,
+                    end,
+                    family,
+                    SEVERITY[family],
+                    context or _context(draft.path),
+                    draft.encoding.label(),
+                    hashlib.sha256(value.encode()).hexdigest(),
+                )
+            )
         for start, end, kind in draft.negatives:
             self.negatives.append(Negative(self.tree, draft.path, start, end, kind))
 
@@ -671,15 +921,34 @@ class Endpoint:
         draft.secret(family, _assign(style, name, value), value)
 
     def generic_password(self, draft: Draft, style: str) -> None:
-        name = self.rng.choice(("DB_PASSWORD", "password", "ADMIN_PASSWORD", "smtp_password", "SECRET_KEY",
-                                "ldap_bind_password", "keystore_password", "client_secret", "RABBITMQ_PASS"))
+        name = self.rng.choice(
+            (
+                "DB_PASSWORD",
+                "password",
+                "ADMIN_PASSWORD",
+                "smtp_password",
+                "SECRET_KEY",
+                "ldap_bind_password",
+                "keystore_password",
+                "client_secret",
+                "RABBITMQ_PASS",
+            )
+        )
         value = self.mint.password()
         draft.secret("generic-password", _assign(style, name, value), value)
 
     def db_uri(self, draft: Draft, style: str) -> None:
-        scheme, port = self.rng.choice((("postgresql", 5432), ("mysql", 3306), ("mongodb", 27017),
-                                        ("redis", 6379), ("amqp", 5672), ("postgres", 5432),
-                                        ("mongodb+srv", 0)))
+        scheme, port = self.rng.choice(
+            (
+                ("postgresql", 5432),
+                ("mysql", 3306),
+                ("mongodb", 27017),
+                ("redis", 6379),
+                ("amqp", 5672),
+                ("postgres", 5432),
+                ("mongodb+srv", 0),
+            )
+        )
         user = self.rng.choice(("app", "admin", "svc_etl", "report_ro", "root", "appuser"))
         password = self.mint.url_password()
         host = self.mint.host() + (f":{port}" if port else "")
@@ -689,25 +958,35 @@ class Endpoint:
 
     def aws_pair(self, draft: Draft, style: str, session: bool = False) -> None:
         key_id, secret = self.mint.aws_pair(session)
-        names = ("aws_access_key_id", "aws_secret_access_key") if style == "ini" else \
-            ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
-        draft.secret("aws", _assign(style, names[0], key_id) + "\n" + _assign(style, names[1], secret),
-                     key_id + ":" + secret)
+        names = (
+            ("aws_access_key_id", "aws_secret_access_key")
+            if style == "ini"
+            else ("AWS_ACCESS_KEY_ID", "AWS_SECRET_ACCESS_KEY")
+        )
+        draft.secret(
+            "aws",
+            _assign(style, names[0], key_id) + "\n" + _assign(style, names[1], secret),
+            key_id + ":" + secret,
+        )
         if session:
             token = self.mint.aws_session_token()
-            draft.secret("aws-session-token", _assign(style, "aws_session_token" if style == "ini"
-                                                      else "AWS_SESSION_TOKEN", token), token)
+            draft.secret(
+                "aws-session-token",
+                _assign(style, "aws_session_token" if style == "ini" else "AWS_SESSION_TOKEN", token),
+                token,
+            )
 
     def mixed_config(self, draft: Draft, style: str, secrets: int, negatives: int) -> None:
         """Interleave secrets, negatives and ordinary settings in one config file."""
         ops: list[str] = ["secret"] * secrets + ["negative"] * negatives + ["plain"] * (secrets + negatives)
         self.rng.shuffle(ops)
+        plain: list[tuple[str, str]] = []
         for op in ops:
             if op == "plain":
-                name = self.rng.choice(("log_level", "port", "timeout", "region", "feature_flags", "workers",
-                                        "base_url", "environment", "max_connections"))
-                value = self.rng.choice(("info", "8080", "30", "us-east-1", "beta,search", "4",
-                                         "https://api.example.com", "production", "100"))
+                if not plain:
+                    plain = list(_PLAIN_SETTINGS)
+                    self.rng.shuffle(plain)
+                name, value = plain.pop()
                 draft.add(_assign(style, name, value))
             elif op == "negative":
                 _add_negatives(draft, self.mint, style, 1)
@@ -759,11 +1038,16 @@ def scenario_aws_sts_json(ep: Endpoint, path: str) -> None:
     token = ep.mint.aws_session_token()
     draft = ep.draft(path)
     draft.add('{\n    "Credentials": {')
-    draft.secret("aws", f'        "AccessKeyId": "{key_id}",\n        "SecretAccessKey": "{secret}",',
-                 key_id + ":" + secret)
+    draft.secret(
+        "aws",
+        f'        "AccessKeyId": "{key_id}",\n        "SecretAccessKey": "{secret}",',
+        key_id + ":" + secret,
+    )
     draft.secret("aws-session-token", f'        "SessionToken": "{token}",', token)
     draft.add('        "Expiration": "2024-06-01T12:00:00Z"\n    },')
-    draft.add(f'    "AssumedRoleUser": {{\n        "AssumedRoleId": "AROA{ep.mint.chars(_UPPER_ALNUM, 17)}:deploy",')
+    draft.add(
+        f'    "AssumedRoleUser": {{\n        "AssumedRoleId": "AROA{ep.mint.chars(_UPPER_ALNUM, 17)}:deploy",'
+    )
     draft.add(f'        "Arn": "arn:aws:sts::{ep.mint.digits(12)}:assumed-role/deploy/ci"\n    }}\n}}')
     ep.write(draft)
 
@@ -800,7 +1084,9 @@ def scenario_gcp(ep: Endpoint, home: str, config_dir: str) -> None:
 def scenario_ssh(ep: Endpoint, home: str) -> None:
     kind = ep.rng.choice(("rsa", "openssh", "ec", "dsa"))
     name = {"rsa": "id_rsa", "openssh": "id_ed25519", "ec": "id_ecdsa", "dsa": "id_dsa"}[kind]
-    draft = ep.draft(f"{home}/.ssh/{name}", UTF8_CRLF if ep.tree == "windows" and ep.rng.random() < 0.5 else UTF8)
+    draft = ep.draft(
+        f"{home}/.ssh/{name}", UTF8_CRLF if ep.tree == "windows" and ep.rng.random() < 0.5 else UTF8
+    )
     key = ep.mint.pem(kind)
     draft.secret("private-key", key, key)
     ep.write(draft)
@@ -823,7 +1109,9 @@ def scenario_ssh(ep: Endpoint, home: str) -> None:
 
 
 def _ssh_public(mint: Mint, comment: str) -> str:
-    blob = b"\x00\x00\x00\x07ssh-rsa\x00\x00\x00\x03\x01\x00\x01\x00\x00\x01\x01\x00" + mint.rng.randbytes(256)
+    blob = b"\x00\x00\x00\x07ssh-rsa\x00\x00\x00\x03\x01\x00\x01\x00\x00\x01\x01\x00" + mint.rng.randbytes(
+        256
+    )
     return f"ssh-rsa {base64.b64encode(blob).decode()} {comment or 'key'}".rstrip()
 
 
@@ -850,7 +1138,7 @@ def scenario_pem_files(ep: Endpoint, base: str) -> None:
 
 def _pem_public(mint: Mint, label: str, size: int) -> str:
     body = base64.b64encode(b"\x30\x82" + mint.rng.randbytes(size)).decode()
-    lines = [body[i:i + 64] for i in range(0, len(body), 64)]
+    lines = [body[i : i + 64] for i in range(0, len(body), 64)]
     return f"-----BEGIN {label}-----\n" + "\n".join(lines) + f"\n-----END {label}-----"
 
 
@@ -882,8 +1170,12 @@ def scenario_app_configs(ep: Endpoint, project: str, windows: bool) -> None:
         draft.add("[app]")
     ep.mixed_config(draft, style, rng.randrange(2, 5), rng.randrange(2, 5))
     ep.write(draft)
-    ep.json_config(f"{project}/appsettings.json" if windows else f"{project}/config/settings.json",
-                   rng.randrange(2, 5), rng.randrange(2, 5), UTF8_BOM_CRLF if windows else UTF8)
+    ep.json_config(
+        f"{project}/appsettings.json" if windows else f"{project}/config/settings.json",
+        rng.randrange(2, 5),
+        rng.randrange(2, 5),
+        UTF8_BOM_CRLF if windows else UTF8,
+    )
     py = ep.draft(f"{project}/settings_local.py")
     py.add("import os\n")
     ep.mixed_config(py, "py", rng.randrange(1, 4), rng.randrange(2, 5))
@@ -921,10 +1213,32 @@ def scenario_app_configs(ep: Endpoint, project: str, windows: bool) -> None:
     test.add("\n\ndef test_login():")
     test.negative("test-fixture", '    assert login("alice", password="dummy")')
     ep.write(test)
+    client = ep.draft(f"{project}/src/apiClient.ts")
+    client.add('import axios from "axios";\n\nexport interface ClientOptions {\n  baseUrl: string;')
+    client.negative("type-annotation", "  apiKey: string;")
+    client.negative("type-annotation", "  password?: string | null;")
+    client.add("}\n")
+    client.negative("env-reference", "const token = process.env.GITHUB_TOKEN ?? '';")
+    client.negative("env-reference", "const stripeKey = process.env.STRIPE_SECRET_KEY!;")
+    client.negative("env-reference", "const secret = import.meta.env.VITE_API_SECRET;")
+    client.add("\nexport function createClient(opts: ClientOptions) {")
+    client.add(
+        "  return axios.create({ baseURL: opts.baseUrl, headers: { Authorization: `Bearer ${token}` } });"
+    )
+    client.add("}")
+    client.negative(
+        "ui-string", 'export const PASSWORD_HINT = "Password must contain a number and a symbol";'
+    )
+    ep.write(client)
     i18n = ep.draft(f"{project}/locales/en.json")
     i18n.add("{")
-    for text in ("Enter your password", "Password must be at least 12 characters",
-                 "Your API token has expired", "Invalid secret key", "Reset password"):
+    for text in (
+        "Enter your password",
+        "Password must be at least 12 characters",
+        "Your API token has expired",
+        "Invalid secret key",
+        "Reset password",
+    ):
         i18n.negative("ui-string", f'  "{text.lower().replace(" ", "_")[:24]}": "{text}",')
     i18n.add('  "ok": "OK"\n}')
     ep.write(i18n)
@@ -934,7 +1248,9 @@ def scenario_app_configs(ep: Endpoint, project: str, windows: bool) -> None:
     log.add("\n".join(lines[:split]))
     if rng.random() < 0.5:
         token = ep.mint.gen("jwt")
-        log.secret("jwt", f"2024-05-02T10:00:00Z DEBUG [http] request headers: Authorization: Bearer {token}", token)
+        log.secret(
+            "jwt", f"2024-05-02T10:00:00Z DEBUG [http] request headers: Authorization: Bearer {token}", token
+        )
     log.add("\n".join(lines[split:]))
     ep.write(log)
 
@@ -944,7 +1260,10 @@ def scenario_lockfile(ep: Endpoint, project: str) -> None:
     draft.add('{\n  "name": "app",\n  "lockfileVersion": 3,\n  "packages": {')
     for _ in range(ep.rng.randrange(3, 7)):
         name = f"{ep.mint.word()}-{ep.mint.word()}"
-        draft.add(f'    "node_modules/{name}": {{\n      "version": "1.{ep.rng.randrange(20)}.{ep.rng.randrange(9)}",')
+        draft.add(
+            f'    "node_modules/{name}": {{\n'
+            f'      "version": "1.{ep.rng.randrange(20)}.{ep.rng.randrange(9)}",'
+        )
         draft.add(f'      "resolved": "https://registry.npmjs.org/{name}/-/{name}-1.0.0.tgz",')
         integrity = "sha512-" + base64.b64encode(ep.rng.randbytes(64)).decode()
         draft.negative("npm-integrity", f'      "integrity": "{integrity}"')
@@ -994,6 +1313,9 @@ def scenario_json_escaped_pem(ep: Endpoint, path: str) -> None:
     draft.secret("private-key", f'    "private_key": "{_json_escape(key)}"', key)
     draft.add("  }\n}")
     ep.write(draft)
+    public = ep.draft(str(Path(path).parent / "jwt_public.pem"))
+    public.negative("public-key", _pem_public(ep.mint, "PUBLIC KEY", 294))
+    ep.write(public)
 
 
 def scenario_netrc_family(ep: Endpoint, home: str) -> None:
@@ -1002,14 +1324,18 @@ def scenario_netrc_family(ep: Endpoint, home: str) -> None:
     netrc = ep.draft(f"{home}/.netrc" if ep.tree != "windows" else f"{home}/_netrc")
     for _ in range(ep.rng.randrange(1, 3)):
         password = mint.password()
-        netrc.secret("netrc", f"machine {mint.host()}\n  login {mint.word()}\n  password {password}", password)
+        netrc.secret(
+            "netrc", f"machine {mint.host()}\n  login {mint.word()}\n  password {password}", password
+        )
     netrc.negative("placeholder-var", "machine api.example.com login deploy password ${NETRC_PASSWORD}")
     ep.write(netrc)
     creds = ep.draft(f"{home}/.git-credentials")
     token = mint.github()
     creds.secret("git-credentials", f"https://{mint.word()}:{token}@github.com", token)
     password = mint.url_password()
-    creds.secret("git-credentials", f"https://{mint.word()}:{password}@git.{mint.word()}.example.com", password)
+    creds.secret(
+        "git-credentials", f"https://{mint.word()}:{password}@git.{mint.word()}.example.com", password
+    )
     ep.write(creds)
     npmrc = ep.draft(f"{home}/.npmrc")
     token = mint.gen("npm")
@@ -1024,7 +1350,9 @@ def scenario_netrc_family(ep: Endpoint, home: str) -> None:
     pypirc.add("[distutils]\nindex-servers =\n    pypi\n    internal\n\n[pypi]\nusername = __token__")
     pypirc.secret("pypi", f"password = {token}", token)
     password = mint.password()
-    pypirc.add(f"\n[internal]\nrepository = https://pypi.{mint.word()}.example.com/simple\nusername = {mint.word()}")
+    pypirc.add(
+        f"\n[internal]\nrepository = https://pypi.{mint.word()}.example.com/simple\nusername = {mint.word()}"
+    )
     pypirc.secret("generic-password", f"password = {password}", password)
     ep.write(pypirc)
     docker = ep.draft(f"{home}/.docker/config.json")
@@ -1042,19 +1370,29 @@ def scenario_netrc_family(ep: Endpoint, home: str) -> None:
     ep.write(docker)
     kube = ep.draft(f"{home}/.kube/config")
     kube.add("apiVersion: v1\nclusters:\n- cluster:")
-    kube.negative("certificate", "    certificate-authority-data: "
-                  + base64.b64encode(_pem_public(mint, "CERTIFICATE", 700).encode()).decode())
-    kube.add(f"    server: https://{mint.host()}:6443\n  name: prod\ncontexts:\n- context:\n    cluster: prod\n"
-             "    user: admin\n  name: prod\ncurrent-context: prod\nkind: Config\nusers:\n- name: admin\n  user:")
-    kube.negative("certificate", "    client-certificate-data: "
-                  + base64.b64encode(_pem_public(mint, "CERTIFICATE", 700).encode()).decode())
+    kube.negative(
+        "certificate",
+        "    certificate-authority-data: "
+        + base64.b64encode(_pem_public(mint, "CERTIFICATE", 700).encode()).decode(),
+    )
+    kube.add(
+        f"    server: https://{mint.host()}:6443\n  name: prod\ncontexts:\n- context:\n    cluster: prod\n"
+        "    user: admin\n  name: prod\ncurrent-context: prod\nkind: Config\nusers:\n- name: admin\n  user:"
+    )
+    kube.negative(
+        "certificate",
+        "    client-certificate-data: "
+        + base64.b64encode(_pem_public(mint, "CERTIFICATE", 700).encode()).decode(),
+    )
     key_data = base64.b64encode((mint.pem("rsa") + "\n").encode()).decode()
     kube.secret("kube-client-key", f"    client-key-data: {key_data}", key_data)
     token = mint.gen("jwt")
     kube.add("- name: ci-bot\n  user:")
     kube.secret("kube-token", f"    token: {token}", token)
-    kube.add("- name: eks\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
-             "      command: aws\n      args: [eks, get-token, --cluster-name, prod]")
+    kube.add(
+        "- name: eks\n  user:\n    exec:\n      apiVersion: client.authentication.k8s.io/v1beta1\n"
+        "      command: aws\n      args: [eks, get-token, --cluster-name, prod]"
+    )
     ep.write(kube)
 
 
@@ -1069,7 +1407,7 @@ def scenario_unix_only(ep: Endpoint, home: str) -> None:
     mycnf = ep.draft(f"{home}/.my.cnf")
     password = mint.password()
     mycnf.add(f"[client]\nuser = root\nhost = {mint.host()}")
-    mycnf.secret("mysql-cnf", f"password = \"{password}\"", password)
+    mycnf.secret("mysql-cnf", f'password = "{password}"', password)
     mycnf.add("\n[mysqld]")
     mycnf.negative("policy-setting", "validate_password.length = 12")
     ep.write(mycnf)
@@ -1129,8 +1467,19 @@ def scenario_history(ep: Endpoint, path: str, zsh: bool) -> None:
         ts += ep.rng.randrange(5, 4000)
         return f": {ts}:0;{text}" if zsh else text
 
-    benign = ("ls -la", "cd ~/projects", "git status", "git pull --rebase", "docker ps", "kubectl get pods -A",
-              "vim ~/.bashrc", "make test", "python3 -m venv .venv", "history | grep ssh", "sudo apt update")
+    benign = (
+        "ls -la",
+        "cd ~/projects",
+        "git status",
+        "git pull --rebase",
+        "docker ps",
+        "kubectl get pods -A",
+        "vim ~/.bashrc",
+        "make test",
+        "python3 -m venv .venv",
+        "history | grep ssh",
+        "sudo apt update",
+    )
     makers: list[Callable[[], None]] = []
 
     def mysql() -> None:
@@ -1138,8 +1487,20 @@ def scenario_history(ep: Endpoint, path: str, zsh: bool) -> None:
         draft.secret("cli-password", cmd(f"mysql -u root -p'{pw}' -h {mint.host()}"), pw)
 
     def export_token() -> None:
-        family = ep.rng.choice(("github", "openai", "anthropic", "huggingface", "gitlab", "npm", "vault",
-                                "digitalocean", "slack-token", "datadog"))
+        family = ep.rng.choice(
+            (
+                "github",
+                "openai",
+                "anthropic",
+                "huggingface",
+                "gitlab",
+                "npm",
+                "vault",
+                "digitalocean",
+                "slack-token",
+                "datadog",
+            )
+        )
         name, maker = _API_FAMILIES[family]
         value = maker(mint)
         draft.secret(family, cmd(f"export {name}={value}"), value)
@@ -1148,8 +1509,9 @@ def scenario_history(ep: Endpoint, path: str, zsh: bool) -> None:
         family = ep.rng.choice(("jwt", "github-fine", "stripe", "sendgrid", "linear", "postman", "newrelic"))
         value = _API_FAMILIES[family][1](mint)
         header = "Authorization: Bearer " if family not in ("postman", "newrelic") else "X-Api-Key: "
-        draft.secret(family, cmd(f"curl -s -H \"{header}{value}\" https://api.{mint.word()}.example.com/v1/me"),
-                     value)
+        draft.secret(
+            family, cmd(f'curl -s -H "{header}{value}" https://api.{mint.word()}.example.com/v1/me'), value
+        )
 
     def sshpass() -> None:
         pw = mint.password().replace("'", "")
@@ -1168,17 +1530,19 @@ def scenario_history(ep: Endpoint, path: str, zsh: bool) -> None:
         draft.secret("cli-password", cmd(f"docker login -u deploy -p '{pw}' registry.example.com"), pw)
 
     def negative() -> None:
-        kind, text = ep.rng.choice((
-            ("env-reference", "export GITHUB_TOKEN=$(gh auth token)"),
-            ("env-reference", "mysql -u root -p\"$MYSQL_PASSWORD\""),
-            ("env-reference", "curl -H \"Authorization: Bearer $TOKEN\" https://api.example.com"),
-            ("placeholder-var", "docker login -u deploy --password-stdin < ~/.docker-pass"),
-            ("your-key-here", "export OPENAI_API_KEY=your_api_key_here"),
-            ("git-sha", f"git checkout {mint.hex(40)}"),
-            ("hash-sha256", f"echo '{mint.hex(64)}  app.tar.gz' | sha256sum -c"),
-            ("aws-example", f"aws configure set aws_access_key_id {_AWS_EXAMPLE_ID}"),
-            ("truncated-token", "export GH_TOKEN=ghp_" + mint.gen("alnum", "10")),
-        ))
+        kind, text = ep.rng.choice(
+            (
+                ("env-reference", "export GITHUB_TOKEN=$(gh auth token)"),
+                ("env-reference", 'mysql -u root -p"$MYSQL_PASSWORD"'),
+                ("env-reference", 'curl -H "Authorization: Bearer $TOKEN" https://api.example.com'),
+                ("placeholder-var", "docker login -u deploy --password-stdin < ~/.docker-pass"),
+                ("your-key-here", "export OPENAI_API_KEY=your_api_key_here"),
+                ("git-sha", f"git checkout {mint.hex(40)}"),
+                ("hash-sha256", f"echo '{mint.hex(64)}  app.tar.gz' | sha256sum -c"),
+                ("aws-example", f"aws configure set aws_access_key_id {_AWS_EXAMPLE_ID}"),
+                ("truncated-token", "export GH_TOKEN=ghp_" + mint.gen("alnum", "10")),
+            )
+        )
         draft.negative(kind, cmd(text))
 
     makers = [mysql, export_token, export_token, curl_bearer, sshpass, aws_configure, psql, docker_login]
@@ -1194,16 +1558,24 @@ def scenario_ps_history(ep: Endpoint, home: str) -> None:
     mint = ep.mint
     path = f"{home}/AppData/Roaming/Microsoft/Windows/PowerShell/PSReadLine/ConsoleHost_history.txt"
     draft = ep.draft(path, UTF8_CRLF)
-    benign = ("Get-ChildItem C:\\Temp", "Get-Service | Where-Object Status -eq Running", "ipconfig /all",
-              "Set-Location C:\\src", "git fetch --all", "Test-NetConnection sql01 -Port 1433", "winget upgrade --all")
+    benign = (
+        "Get-ChildItem C:\\Temp",
+        "Get-Service | Where-Object Status -eq Running",
+        "ipconfig /all",
+        "Set-Location C:\\src",
+        "git fetch --all",
+        "Test-NetConnection sql01 -Port 1433",
+        "winget upgrade --all",
+    )
     for _ in range(ep.rng.randrange(6, 10)):
         for _ in range(ep.rng.randrange(2, 5)):
             draft.add(ep.rng.choice(benign))
         roll = ep.rng.randrange(5)
         pw = mint.password().replace("'", "").replace('"', "")
         if roll == 0:
-            draft.secret("securestring-plaintext",
-                         f"$pw = ConvertTo-SecureString '{pw}' -AsPlainText -Force", pw)
+            draft.secret(
+                "securestring-plaintext", f"$pw = ConvertTo-SecureString '{pw}' -AsPlainText -Force", pw
+            )
         elif roll == 1:
             draft.secret("cli-password", f"net user svc_backup {pw} /add", pw)
         elif roll == 2:
@@ -1212,23 +1584,28 @@ def scenario_ps_history(ep: Endpoint, home: str) -> None:
             family = ep.rng.choice(("github", "azure-storage", "openai", "npm", "atlassian"))
             if family == "azure-storage":
                 key = mint.azure_key()
-                draft.secret(family, f"$env:AZURE_STORAGE_KEY = \"{key}\"", key)
+                draft.secret(family, f'$env:AZURE_STORAGE_KEY = "{key}"', key)
             else:
                 name, maker = _API_FAMILIES[family]
                 value = maker(mint)
-                draft.secret(family, f"$env:{name} = \"{value}\"", value)
+                draft.secret(family, f'$env:{name} = "{value}"', value)
         else:
             key_id, secret = mint.aws_pair()
-            draft.secret("aws", f"Set-AWSCredential -AccessKey {key_id} -SecretKey {secret} -StoreAs default",
-                         key_id + ":" + secret)
-        kind, text = ep.rng.choice((
-            ("env-reference", "$cred = Get-Credential"),
-            ("env-reference", "$pw = Read-Host -AsSecureString"),
-            ("dpapi-blob", f"$enc = '{_negative_value(mint, 'dpapi-blob', '')}'"),
-            ("env-reference", "Connect-AzAccount -Identity"),
-            ("env-reference", "$token = $env:GITHUB_TOKEN"),
-            ("stars", "net user administrator ********"),
-        ))
+            draft.secret(
+                "aws",
+                f"Set-AWSCredential -AccessKey {key_id} -SecretKey {secret} -StoreAs default",
+                key_id + ":" + secret,
+            )
+        kind, text = ep.rng.choice(
+            (
+                ("env-reference", "$cred = Get-Credential"),
+                ("env-reference", "$pw = Read-Host -AsSecureString"),
+                ("dpapi-blob", f"$enc = '{_negative_value(mint, 'dpapi-blob', '')}'"),
+                ("env-reference", "Connect-AzAccount -Identity"),
+                ("env-reference", "$token = $env:GITHUB_TOKEN"),
+                ("stars", "net user administrator ********"),
+            )
+        )
         draft.negative(kind, text)
     ep.write(draft)
 
@@ -1240,10 +1617,17 @@ def scenario_powershell_scripts(ep: Endpoint, home: str) -> None:
         draft = ep.draft(f"{home}/Documents/Scripts/{mint.word()}-{index}.ps1", encoding)
         draft.add("#Requires -Version 5.1\nparam([string]$Server = 'sql01')\n$ErrorActionPreference = 'Stop'")
         pw = mint.password().replace("'", "")
-        draft.secret("securestring-plaintext",
-                     f"$secure = ConvertTo-SecureString -String '{pw}' -AsPlainText -Force", pw)
-        draft.add(f"$cred = New-Object System.Management.Automation.PSCredential('CORP\\{mint.word()}', $secure)")
-        draft.negative("dpapi-blob", f"$stored = '{_negative_value(mint, 'dpapi-blob', '')}' | ConvertTo-SecureString")
+        draft.secret(
+            "securestring-plaintext",
+            f"$secure = ConvertTo-SecureString -String '{pw}' -AsPlainText -Force",
+            pw,
+        )
+        draft.add(
+            f"$cred = New-Object System.Management.Automation.PSCredential('CORP\\{mint.word()}', $secure)"
+        )
+        draft.negative(
+            "dpapi-blob", f"$stored = '{_negative_value(mint, 'dpapi-blob', '')}' | ConvertTo-SecureString"
+        )
         ep.mixed_config(draft, "ps1", ep.rng.randrange(1, 3), ep.rng.randrange(1, 3))
         draft.add("Invoke-Command -ComputerName $Server -Credential $cred -ScriptBlock { Get-Date }")
         ep.write(draft)
@@ -1252,20 +1636,28 @@ def scenario_powershell_scripts(ep: Endpoint, home: str) -> None:
 def scenario_filezilla_winscp(ep: Endpoint, home: str) -> None:
     mint = ep.mint
     site = ep.draft(f"{home}/AppData/Roaming/FileZilla/sitemanager.xml")
-    site.add('<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>\n<FileZilla3 version="3.66.4" platform="windows">'
-             "\n\t<Servers>")
+    site.add(
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>\n'
+        '<FileZilla3 version="3.66.4" platform="windows">'
+        "\n\t<Servers>"
+    )
     for _ in range(ep.rng.randrange(1, 4)):
         pw = base64.b64encode(mint.password().encode()).decode()
-        site.add(f"\t\t<Server>\n\t\t\t<Host>{mint.host()}</Host>\n\t\t\t<Port>21</Port>\n\t\t\t<Protocol>0</Protocol>"
-                 f"\n\t\t\t<User>{mint.word()}</User>")
+        site.add(
+            f"\t\t<Server>\n\t\t\t<Host>{mint.host()}</Host>\n\t\t\t<Port>21</Port>\n\t\t\t<Protocol>0</Protocol>"
+            f"\n\t\t\t<User>{mint.word()}</User>"
+        )
         site.secret("filezilla", f'\t\t\t<Pass encoding="base64">{pw}</Pass>', pw)
         site.add(f"\t\t\t<Name>{mint.word()}</Name>\n\t\t</Server>")
     site.add("\t</Servers>\n</FileZilla3>")
     ep.write(site)
     recent = ep.draft(f"{home}/AppData/Roaming/FileZilla/recentservers.xml")
     pw = base64.b64encode(mint.password().encode()).decode()
-    recent.add('<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>\n<FileZilla3>\n\t<RecentServers>\n\t\t<Server>'
-               f"\n\t\t\t<Host>{mint.host()}</Host>\n\t\t\t<User>ftpuser</User>")
+    recent.add(
+        '<?xml version="1.0" encoding="UTF-8" standalone="yes" ?>\n'
+        "<FileZilla3>\n\t<RecentServers>\n\t\t<Server>"
+        f"\n\t\t\t<Host>{mint.host()}</Host>\n\t\t\t<User>ftpuser</User>"
+    )
     recent.secret("filezilla", f'\t\t\t<Pass encoding="base64">{pw}</Pass>', pw)
     recent.add("\t\t</Server>\n\t</RecentServers>\n</FileZilla3>")
     ep.write(recent)
@@ -1285,19 +1677,26 @@ def scenario_windows_system(ep: Endpoint) -> None:
     mint = ep.mint
     for path in ("Windows/Panther/unattend.xml", "Windows/System32/Sysprep/unattend.xml"):
         draft = ep.draft(path, UTF8_CRLF)
-        draft.add('<?xml version="1.0" encoding="utf-8"?>\n<unattend xmlns="urn:schemas-microsoft-com:unattend">'
-                  '\n  <settings pass="oobeSystem">\n    <component name="Microsoft-Windows-Shell-Setup">'
-                  "\n      <UserAccounts>\n        <AdministratorPassword>")
+        draft.add(
+            '<?xml version="1.0" encoding="utf-8"?>\n<unattend xmlns="urn:schemas-microsoft-com:unattend">'
+            '\n  <settings pass="oobeSystem">\n    <component name="Microsoft-Windows-Shell-Setup">'
+            "\n      <UserAccounts>\n        <AdministratorPassword>"
+        )
         plain = ep.rng.random() < 0.5
         pw = mint.password()
         value = pw if plain else base64.b64encode((pw + "AdministratorPassword").encode("utf-16-le")).decode()
         draft.secret("unattend-password", f"          <Value>{value}</Value>", value)
-        draft.add(f"          <PlainText>{'true' if plain else 'false'}</PlainText>\n        </AdministratorPassword>"
-                  "\n      </UserAccounts>\n      <AutoLogon>\n        <Password>")
+        draft.add(
+            f"          <PlainText>{'true' if plain else 'false'}</PlainText>\n"
+            "        </AdministratorPassword>"
+            "\n      </UserAccounts>\n      <AutoLogon>\n        <Password>"
+        )
         pw = mint.password()
         draft.secret("unattend-password", f"          <Value>{pw}</Value>", pw)
-        draft.add("          <PlainText>true</PlainText>\n        </Password>\n        <Enabled>true</Enabled>"
-                  "\n        <Username>Administrator</Username>\n      </AutoLogon>")
+        draft.add(
+            "          <PlainText>true</PlainText>\n        </Password>\n        <Enabled>true</Enabled>"
+            "\n        <Username>Administrator</Username>\n      </AutoLogon>"
+        )
         draft.negative("stars", "      <!-- <Value>*SENSITIVE*DATA*DELETED*</Value> -->")
         draft.add("    </component>\n  </settings>\n</unattend>")
         ep.write(draft)
@@ -1315,23 +1714,39 @@ def scenario_web_config(ep: Endpoint, path: str) -> None:
     web.add('<?xml version="1.0" encoding="utf-8"?>\n<configuration>\n  <connectionStrings>')
     for _ in range(ep.rng.randrange(1, 3)):
         pw = mint.password().replace('"', "").replace(";", "")
-        conn = (f"Data Source={mint.host()};Initial Catalog={mint.word()};User ID=sa;Password={pw};"
-                "MultipleActiveResultSets=True")
-        web.secret("connection-string", f'    <add name="{mint.word()}" connectionString="{conn}" '
-                   'providerName="System.Data.SqlClient" />', pw)
-    web.negative("env-reference", '    <add name="Reporting" connectionString="Server=rpt01;Database=r;'
-                 'Integrated Security=SSPI" providerName="System.Data.SqlClient" />')
+        conn = (
+            f"Data Source={mint.host()};Initial Catalog={mint.word()};User ID=sa;Password={pw};"
+            "MultipleActiveResultSets=True"
+        )
+        web.secret(
+            "connection-string",
+            f'    <add name="{mint.word()}" connectionString="{conn}" '
+            'providerName="System.Data.SqlClient" />',
+            pw,
+        )
+    web.negative(
+        "env-reference",
+        '    <add name="Reporting" connectionString="Server=rpt01;Database=r;'
+        'Integrated Security=SSPI" providerName="System.Data.SqlClient" />',
+    )
     web.add("  </connectionStrings>\n  <appSettings>")
     ep.mixed_config(web, "xml", ep.rng.randrange(1, 3), ep.rng.randrange(2, 4))
     account = mint.word() + mint.digits(4)
     key = mint.azure_key()
-    web.secret("azure-storage", f'    <add key="StorageConnection" value="DefaultEndpointsProtocol=https;'
-               f'AccountName={account};AccountKey={key};EndpointSuffix=core.windows.net" />', key)
-    sas = mint.azure_sas_url(account)
-    web.secret("azure-sas", f'    <add key="BackupSas" value="{sas.replace("&", "&amp;")}" />', sas)
+    web.secret(
+        "azure-storage",
+        f'    <add key="StorageConnection" value="DefaultEndpointsProtocol=https;'
+        f'AccountName={account};AccountKey={key};EndpointSuffix=core.windows.net" />',
+        key,
+    )
+    sas = mint.azure_sas_url(account).replace("&", "&amp;")
+    web.secret("azure-sas", f'    <add key="BackupSas" value="{sas}" />', sas)
     web.add("  </appSettings>\n  <system.web>")
-    web.negative("policy-setting", '    <membership><providers><add name="m" minRequiredPasswordLength="12" '
-                 'minRequiredNonalphanumericCharacters="1" /></providers></membership>')
+    web.negative(
+        "policy-setting",
+        '    <membership><providers><add name="m" minRequiredPasswordLength="12" '
+        'minRequiredNonalphanumericCharacters="1" /></providers></membership>',
+    )
     web.add("  </system.web>\n</configuration>")
     ep.write(web)
 
@@ -1339,8 +1754,10 @@ def scenario_web_config(ep: Endpoint, path: str) -> None:
 def _registry_exports(ep: Endpoint) -> None:
     mint = ep.mint
     reg = ep.draft(f"Users/Public/Documents/exports/winlogon-{mint.word()}.reg", UTF16_BOM)
-    reg.add("Windows Registry Editor Version 5.00\n\n"
-            "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon]")
+    reg.add(
+        "Windows Registry Editor Version 5.00\n\n"
+        "[HKEY_LOCAL_MACHINE\\SOFTWARE\\Microsoft\\Windows NT\\CurrentVersion\\Winlogon]"
+    )
     reg.add('"AutoAdminLogon"="1"\n"DefaultUserName"="kiosk"')
     pw = mint.password().replace('"', "")
     reg.secret("autologon-password", f'"DefaultPassword"="{pw}"', pw)
@@ -1350,8 +1767,13 @@ def _registry_exports(ep: Endpoint) -> None:
     pw = mint.password().replace('"', "")
     reg.secret("generic-password", f'"ProxyPassword"="{pw}"', pw)
     for _ in range(3):
-        reg.negative("reg-binary", '"Blob"=hex:' + ",".join(f"{b:02x}" for b in mint.rng.randbytes(24))
-                     + ",\\\n  " + ",".join(f"{b:02x}" for b in mint.rng.randbytes(24)))
+        reg.negative(
+            "reg-binary",
+            '"Blob"=hex:'
+            + ",".join(f"{b:02x}" for b in mint.rng.randbytes(24))
+            + ",\\\n  "
+            + ",".join(f"{b:02x}" for b in mint.rng.randbytes(24)),
+        )
     ep.write(reg)
 
 
@@ -1376,7 +1798,9 @@ def scenario_linux_system(ep: Endpoint) -> None:
     ep.mixed_config(wp, "php", 1, 2)
     ep.write(wp)
     props = ep.draft(f"opt/{app}/config/application.properties")
-    props.add("server.port=8080\nspring.datasource.url=jdbc:postgresql://db:5432/app\nspring.datasource.username=app")
+    props.add(
+        "server.port=8080\nspring.datasource.url=jdbc:postgresql://db:5432/app\nspring.datasource.username=app"
+    )
     pw = mint.password()
     props.secret("generic-password", f"spring.datasource.password={pw}", pw)
     ep.mixed_config(props, "properties", 2, 3)
@@ -1386,9 +1810,9 @@ def scenario_linux_system(ep: Endpoint) -> None:
     ep.write(log)
     scenario_history(ep, "root/.bash_history", zsh=False)
     compose = ep.draft(f"srv/{app}/docker-compose.yml")
-    compose.add(f"services:\n  db:\n    image: postgres:16\n    environment:")
+    compose.add("services:\n  db:\n    image: postgres:16\n    environment:")
     pw = mint.password()
-    compose.secret("generic-password", f"      POSTGRES_PASSWORD: \"{pw}\"", pw)
+    compose.secret("generic-password", f'      POSTGRES_PASSWORD: "{pw}"', pw)
     compose.negative("placeholder-var", "      REPLICATION_PASSWORD: ${REPLICATION_PASSWORD}")
     compose.add("  web:\n    image: app:latest\n    environment:")
     ep.mixed_config(compose, "yaml", 1, 2)
@@ -1408,20 +1832,26 @@ def scenario_macos_extras(ep: Endpoint, home: str) -> None:
     value = maker(mint)
     settings.secret(family, f'      "{name.lower()}": "{value}",', value)
     settings.negative("placeholder-var", '      "token": "{{$processEnv API_TOKEN}}",')
-    settings.add('      "baseUrl": "https://api.example.com"\n    }\n  },\n  "files.autoSave": "afterDelay"\n}')
+    settings.add(
+        '      "baseUrl": "https://api.example.com"\n    }\n  },\n  "files.autoSave": "afterDelay"\n}'
+    )
     ep.write(settings)
     env = ep.draft(f"{support}/Postman/environments/{mint.word()}.postman_environment.json")
     env.add('{\n  "name": "prod",\n  "values": [')
     value = mint.postman()
     env.secret("postman", f'    {{"key": "postman_api_key", "value": "{value}", "enabled": true}},', value)
     value = mint.gen("jwt")
-    env.secret("jwt", f'    {{"key": "bearer", "value": "{value}", "type": "secret", "enabled": true}},', value)
+    env.secret(
+        "jwt", f'    {{"key": "bearer", "value": "{value}", "type": "secret", "enabled": true}},', value
+    )
     env.negative("template-var", '    {"key": "password", "value": "{{password}}", "enabled": true}')
     env.add("  ]\n}")
     ep.write(env)
     plist = ep.draft(f"{home}/Library/Preferences/com.{mint.word()}.sync.plist")
-    plist.add('<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" '
-              '"http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n<dict>')
+    plist.add(
+        '<?xml version="1.0" encoding="UTF-8"?>\n<!DOCTYPE plist PUBLIC "-//Apple//DTD PLIST 1.0//EN" '
+        '"http://www.apple.com/DTDs/PropertyList-1.0.dtd">\n<plist version="1.0">\n<dict>'
+    )
     family = ep.rng.choice(("telegram-bot", "discord-bot", "shopify", "braintree", "twilio"))
     value = _API_FAMILIES[family][1](mint)
     plist.add("\t<key>APIToken</key>")
@@ -1449,6 +1879,89 @@ def scenario_desktop_notes_windows(ep: Endpoint, home: str) -> None:
     ep.write(draft)
 
 
+def scenario_windows_user_exports(ep: Endpoint, home: str) -> None:
+    """Files Windows PowerShell 5.1 writes as UTF-16 LE with BOM: `Out-File` output and regedit exports."""
+    mint = ep.mint
+    dump = ep.draft(f"{home}/Documents/env-{mint.word()}.txt", UTF16_BOM)
+    dump.add("\nName                           Value\n----                           -----")
+    dump.add(
+        f"ALLUSERSPROFILE                C:\\ProgramData\nCOMPUTERNAME                   WS-{mint.digits(4)}"
+    )
+    for family in ep.rng.sample(sorted(_API_FAMILIES), ep.rng.randrange(2, 4)):
+        name, maker = _API_FAMILIES[family]
+        value = maker(mint)
+        dump.secret(family, f"{name:<30} {value}", value)
+    dump.negative("git-sha", f"{'BUILD_SOURCEVERSION':<30} {mint.hex(40)}")
+    dump.negative("uuid", f"{'AZURE_TENANT_ID':<30} {mint.gen('uuid')}")
+    dump.negative("env-reference", f"{'DB_PASSWORD':<30} %DB_PASSWORD%")
+    dump.add(f"{'PATH':<30} C:\\Windows\\system32;C:\\Windows;C:\\Program Files\\Git\\cmd")
+    ep.write(dump)
+    reg = ep.draft(f"{home}/Documents/putty-sessions.reg", UTF16_BOM)
+    reg.add("Windows Registry Editor Version 5.00\n")
+    for _ in range(ep.rng.randrange(1, 3)):
+        reg.add(f"[HKEY_CURRENT_USER\\Software\\SimonTatham\\PuTTY\\Sessions\\{mint.word()}]")
+        reg.add(f'"HostName"="{mint.host()}"\n"PortNumber"=dword:00000016\n"ProxyUsername"="{mint.word()}"')
+        pw = mint.password().replace('"', "")
+        reg.secret("generic-password", f'"ProxyPassword"="{pw}"', pw)
+        reg.negative(
+            "reg-binary", '"SshHostKeyCache"=hex:' + ",".join(f"{b:02x}" for b in mint.rng.randbytes(32))
+        )
+        reg.add("")
+    ep.write(reg)
+
+
+def scenario_shell_profile(ep: Endpoint, home: str) -> None:
+    """Tokens exported from a login script: ~/.bashrc, ~/.zshrc, or the PowerShell profile."""
+    mint = ep.mint
+    if ep.tree == "windows":
+        draft = ep.draft(
+            f"{home}/Documents/WindowsPowerShell/Microsoft.PowerShell_profile.ps1", UTF8_BOM_CRLF
+        )
+        draft.add("Import-Module posh-git\nSet-PSReadLineOption -PredictionSource History")
+        style, template = "ps1", "$env:{name} = '{value}'"
+    else:
+        name = ".zshrc" if ep.tree == "macos" else ".bashrc"
+        draft = ep.draft(f"{home}/{name}")
+        draft.add('# ~/.profile additions\nexport PATH="$HOME/.local/bin:$PATH"\nalias ll="ls -la"')
+        style, template = "export", "export {name}={value}"
+    for family in ep.rng.sample(sorted(_API_FAMILIES), ep.rng.randrange(1, 4)):
+        name, maker = _API_FAMILIES[family]
+        value = maker(mint)
+        draft.secret(family, template.format(name=name, value=value), value)
+    _add_negatives(draft, mint, style, ep.rng.randrange(1, 3))
+    ep.write(draft)
+    if ep.tree != "windows":
+        ssh = ep.draft(f"{home}/.ssh/config")
+        ssh.add(f"Host bastion\n  HostName {mint.host()}\n  User {mint.word()}")
+        ssh.negative("env-reference", "  IdentityFile ~/.ssh/id_ed25519")
+        ep.write(ssh)
+
+
+def scenario_notebook(ep: Endpoint, project: str) -> None:
+    """A Jupyter notebook: code cells are JSON string arrays, so a key sits inside escaped source."""
+    mint = ep.mint
+    family = ep.rng.choice(("openai", "anthropic", "huggingface", "aws", "sendgrid"))
+    draft = ep.draft(f"{project}/notebooks/{mint.word()}-analysis.ipynb")
+    draft.add('{\n "cells": [\n  {\n   "cell_type": "code",\n   "execution_count": 1,\n   "metadata": {},')
+    draft.add('   "outputs": [],\n   "source": [\n    "import os\\n",')
+    if family == "aws":
+        key_id, secret = mint.aws_pair()
+        draft.secret(
+            "aws",
+            f'    "session = boto3.Session(aws_access_key_id=\\"{key_id}\\",\\n",\n'
+            f'    "    aws_secret_access_key=\\"{secret}\\")\\n"',
+            key_id + ":" + secret,
+        )
+    else:
+        maker = _API_FAMILIES[family][1]
+        value = maker(mint)
+        draft.secret(family, f'    "client = Client(api_key=\\"{value}\\")\\n"', value)
+    draft.add('   ]\n  },\n  {\n   "cell_type": "code",\n   "source": [')
+    draft.negative("env-reference", '    "api_key = os.environ[\\"OPENAI_API_KEY\\"]\\n"')
+    draft.add('   ]\n  }\n ],\n "metadata": {"kernelspec": {"name": "python3"}},\n "nbformat": 4\n}')
+    ep.write(draft)
+
+
 def scenario_sts_and_ci(ep: Endpoint, project: str) -> None:
     scenario_aws_sts_json(ep, f"{project}/.aws-session.json")
     scenario_json_escaped_pem(ep, f"{project}/config/tls.json")
@@ -1457,8 +1970,12 @@ def scenario_sts_and_ci(ep: Endpoint, project: str) -> None:
     for family in ep.rng.sample(sorted(_API_FAMILIES), 3):
         ep.api_secret(github_json, "json", family)
     key = ep.mint.azure_key()
-    github_json.secret("azure-storage", f'  "AzureWebJobsStorage": "DefaultEndpointsProtocol=https;AccountName='
-                       f'{ep.mint.word()}store;AccountKey={key};EndpointSuffix=core.windows.net",', key)
+    github_json.secret(
+        "azure-storage",
+        f'  "AzureWebJobsStorage": "DefaultEndpointsProtocol=https;AccountName='
+        f'{ep.mint.word()}store;AccountKey={key};EndpointSuffix=core.windows.net",',
+        key,
+    )
     if ep.rng.random() < 0.5:
         sas = ep.mint.azure_sas_url(ep.mint.word() + "store")
         github_json.secret("azure-sas", f'  "BACKUP_SAS_URL": "{sas}",', sas)
@@ -1472,25 +1989,32 @@ def scenario_sts_and_ci(ep: Endpoint, project: str) -> None:
 
 
 def _projects_root(tree: str, user: str) -> str:
-    return {"windows": f"Users/{user}/source/repos", "linux": f"home/{user}/projects",
-            "macos": f"Users/{user}/Projects"}[tree]
+    return {
+        "windows": f"Users/{user}/source/repos",
+        "linux": f"home/{user}/projects",
+        "macos": f"Users/{user}/Projects",
+    }[tree]
 
 
-def build_tree(root: Path, tree: str, mint: Mint, scale: int) -> Endpoint:
+def build_tree(root: Path, tree: str, mint: Mint, users: int) -> Endpoint:
     ep = Endpoint(root, tree, mint)
-    users = {"windows": ["alice", "dave", "svc_build", "erin", "frank"],
-             "linux": ["bob", "deploy", "grace", "heidi", "ivan"],
-             "macos": ["carol", "judy", "mallory", "niaj", "oscar"]}[tree]
-    count = max(1, scale) * 3
-    chosen = [users[i % len(users)] + ("" if i < len(users) else str(i // len(users))) for i in range(count)]
+    names = {
+        "windows": ["alice", "dave", "svc_build", "erin", "frank"],
+        "linux": ["bob", "deploy", "grace", "heidi", "ivan"],
+        "macos": ["carol", "judy", "mallory", "niaj", "oscar"],
+    }[tree]
+    chosen = [names[i % len(names)] + ("" if i < len(names) else str(i // len(names))) for i in range(users)]
     if tree == "windows":
         scenario_windows_system(ep)
     elif tree == "linux":
         scenario_linux_system(ep)
     for user in chosen:
         home = {"windows": f"Users/{user}", "linux": f"home/{user}", "macos": f"Users/{user}"}[tree]
-        config_dir = {"windows": f"{home}/AppData/Roaming", "linux": f"{home}/.config",
-                      "macos": f"{home}/.config"}[tree]
+        config_dir = {
+            "windows": f"{home}/AppData/Roaming",
+            "linux": f"{home}/.config",
+            "macos": f"{home}/.config",
+        }[tree]
         scenario_aws_credentials(ep, home)
         scenario_ssh(ep, home)
         scenario_gcp(ep, home, config_dir)
@@ -1502,21 +2026,26 @@ def build_tree(root: Path, tree: str, mint: Mint, scale: int) -> Endpoint:
             scenario_filezilla_winscp(ep, home)
             scenario_ppk(ep, f"{home}/Documents/putty/{mint.word()}.ppk")
             scenario_desktop_notes_windows(ep, home)
+            scenario_windows_user_exports(ep, home)
         else:
             scenario_unix_only(ep, home)
             scenario_history(ep, f"{home}/.bash_history", zsh=False)
             scenario_history(ep, f"{home}/.zsh_history", zsh=True)
         if tree == "macos":
             scenario_macos_extras(ep, home)
+        scenario_shell_profile(ep, home)
         for index in range(2):
             project = f"{_projects_root(tree, user)}/{mint.word()}-{mint.word()}-{index}"
-            scenario_dotenv(ep, f"{project}/.env", ep.rng.randrange(3, 7),
-                            UTF8_CRLF if tree == "windows" else UTF8)
+            scenario_dotenv(
+                ep, f"{project}/.env", ep.rng.randrange(3, 7), UTF8_CRLF if tree == "windows" else UTF8
+            )
             scenario_app_configs(ep, project, tree == "windows")
             scenario_lockfile(ep, project)
             scenario_sts_and_ci(ep, project)
             if index == 0:
                 scenario_minified(ep, project, plant=ep.rng.random() < 0.7)
+            else:
+                scenario_notebook(ep, project)
             if tree == "windows" and index == 1:
                 scenario_ppk(ep, f"{project}/deploy/{mint.word()}.ppk")
                 scenario_web_config(ep, f"{project}/web.config")
@@ -1526,8 +2055,12 @@ def build_tree(root: Path, tree: str, mint: Mint, scale: int) -> Endpoint:
     return ep
 
 
-def generate(out: Path, seed: int, scale: int = 1) -> dict[str, object]:
-    """Write windows/, linux/, macos/ and manifest.json under `out`; return the manifest."""
+def generate(out: Path, seed: int, scale: int = 1, users: int | None = None) -> dict[str, Any]:
+    """Write windows/, linux/, macos/ and manifest.json under `out`; return the manifest.
+
+    Each tree gets 3 x `scale` user profiles (or exactly `users`, for small test corpora).
+    """
+    per_tree = users if users is not None else 3 * max(1, scale)
     out.mkdir(parents=True, exist_ok=True)
     for tree in TREES:
         if (out / tree).exists():
@@ -1537,15 +2070,20 @@ def generate(out: Path, seed: int, scale: int = 1) -> dict[str, object]:
     negatives: list[Negative] = []
     stats: dict[str, dict[str, int]] = {}
     for tree in TREES:
-        ep = build_tree(out, tree, Mint(random.Random(rng.getrandbits(64))), scale)
+        ep = build_tree(out, tree, Mint(random.Random(rng.getrandbits(64))), per_tree)
         plants += ep.plants
         negatives += ep.negatives
-        stats[tree] = {"files": ep.files, "bytes": ep.bytes, "secrets": len(ep.plants),
-                       "negatives": len(ep.negatives)}
-    manifest: dict[str, object] = {
+        stats[tree] = {
+            "files": ep.files,
+            "bytes": ep.bytes,
+            "secrets": len(ep.plants),
+            "negatives": len(ep.negatives),
+        }
+    manifest: dict[str, Any] = {
         "generator_version": GENERATOR_VERSION,
         "seed": seed,
         "scale": scale,
+        "users_per_tree": per_tree,
         "trees": stats,
         "secrets": [asdict(p) for p in plants],
         "negatives": [asdict(n) for n in negatives],
@@ -1563,8 +2101,12 @@ def generate_speed_tree(out: Path, seed: int, files: int = 20_000, megabytes: in
     rng = mint.rng
     pool = _speed_pool(mint)
     written_files, written_bytes = 0, 0
-    big = (("var/log/app/server.log", 24), ("data/export/customers.csv", 14), ("data/backup/dump.sql", 10),
-           ("Users/shared/cache/state.min.json", 8))
+    big = (
+        ("var/log/app/server.log", 24),
+        ("data/export/customers.csv", 14),
+        ("data/backup/dump.sql", 10),
+        ("Users/shared/cache/state.min.json", 8),
+    )
     for path, mb in big:
         target = out / path
         target.parent.mkdir(parents=True, exist_ok=True)
@@ -1586,7 +2128,7 @@ def generate_speed_tree(out: Path, seed: int, files: int = 20_000, megabytes: in
         directory = f"Users/user{index % 7}/src/project{index // 400}/module{(index // 40) % 10}"
         target = out / directory / f"file{index}{suffix}"
         target.parent.mkdir(parents=True, exist_ok=True)
-        target.write_bytes(chunk[start:start + size])
+        target.write_bytes(chunk[start : start + size])
         written_files += 1
         written_bytes += size
     return {"files": written_files, "bytes": written_bytes}
@@ -1608,11 +2150,17 @@ def _speed_pool(mint: Mint) -> list[tuple[str, bytes]]:
             elif kind == 3:
                 lines.append(_minified_js(mint, 50_000))
             elif kind == 4:
-                lines += [f'{{"id": "{mint.gen("uuid")}", "name": "{mint.word()}", "sha": "{mint.hex(40)}", '
-                          f'"size": {mint.rng.randrange(10**6)}}}' for _ in range(300)]
+                lines += [
+                    f'{{"id": "{mint.gen("uuid")}", "name": "{mint.word()}", "sha": "{mint.hex(40)}", '
+                    f'"size": {mint.rng.randrange(10**6)}}}'
+                    for _ in range(300)
+                ]
             else:
-                lines += [f"<item id=\"{mint.rng.randrange(10**6)}\" name=\"{mint.word()}\">{mint.word()} "
-                          f"{mint.word()}</item>" for _ in range(300)]
+                lines += [
+                    f'<item id="{mint.rng.randrange(10**6)}" name="{mint.word()}">{mint.word()} '
+                    f"{mint.word()}</item>"
+                    for _ in range(300)
+                ]
         suffix = (".log", ".py", ".md", ".js", ".json", ".xml")[kind]
         pool.append((suffix, ("\n".join(lines) + "\n").encode()))
     return pool
@@ -1629,8 +2177,10 @@ def summarize(manifest: dict[str, object]) -> str:
     assert isinstance(trees, dict)
     files = sum(t["files"] for t in trees.values())
     size = sum(t["bytes"] for t in trees.values())
-    return (f"{len(secrets)} secrets in {len(families)} families, {len(negatives)} hard negatives, "
-            f"{files} files, {size / 1e6:.1f} MB")
+    return (
+        f"{len(secrets)} secrets in {len(families)} families, {len(negatives)} hard negatives, "
+        f"{files} files, {size / 1e6:.1f} MB"
+    )
 
 
 def main(argv: Iterable[str] | None = None) -> int:

@@ -62,22 +62,32 @@ def executable(dist: Path, name: str) -> Path:
     return dist / name / f"{name}{EXE_SUFFIX}"
 
 
-def check_contents(dist: Path) -> list[str]:
-    """What a broken freeze usually lacks: data files, the native regex engine, the CA bundle."""
+def rule_files(folder: Path) -> set[str]:
+    return {p.name for p in folder.glob("*.toml")}
+
+
+def check_contents(dist: Path, source_rules: set[str]) -> list[str]:
+    """What a broken freeze usually lacks: data files, the native regex engine, the CA bundle.
+    `source_rules` is the rule folder as it was when the build started."""
     problems: list[str] = []
     internal = dist / SCANNER / "_internal"
     for name in (SCANNER, DEPLOY):
         if not executable(dist, name).is_file():
             problems.append(f"missing {executable(dist, name)}")
-    source_rules = sorted(p.name for p in (ROOT / "secret_scanner" / "rules").glob("*.toml"))
-    frozen_rules = sorted(p.name for p in (internal / "secret_scanner" / "rules").glob("*.toml"))
-    if source_rules != frozen_rules:
-        problems.append(f"rule files differ: source {source_rules} vs frozen {frozen_rules}")
+    frozen_rules = rule_files(internal / "secret_scanner" / "rules")
+    if not source_rules <= frozen_rules:
+        problems.append(f"rule files not collected: {sorted(source_rules - frozen_rules)}")
+    if not frozen_rules:
+        problems.append("no rules/*.toml collected")
+    added = rule_files(ROOT / "secret_scanner" / "rules") - frozen_rules
+    if added:
+        print(f"WARNING: rule files added during the build are not in it: {sorted(added)}", file=sys.stderr)
     if not list((internal / "secret_scanner" / "schema").glob("*.json")):
         problems.append("no schema/*.json collected")
     if not list(internal.glob("certifi/cacert.pem")):
         problems.append("certifi/cacert.pem not collected (requests could not verify TLS)")
-    if os.environ.get("SECRET_SCANNER_ALLOW_NO_HYPERSCAN") != "1" and not list(internal.glob("hyperscan/_hs_ext*")):
+    allow_no_hyperscan = os.environ.get("SECRET_SCANNER_ALLOW_NO_HYPERSCAN") == "1"
+    if not allow_no_hyperscan and not list(internal.glob("hyperscan/_hs_ext*")):
         problems.append("hyperscan/_hs_ext native module not collected")
     return problems
 
@@ -88,7 +98,8 @@ def measure_startup(binary: Path, runs: int = 5) -> tuple[str, float]:
     output = ""
     for _ in range(runs):
         started = time.monotonic()
-        done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60, check=False)
+        done = subprocess.run([str(binary), "--version"], capture_output=True, text=True, timeout=60,
+                              check=False)
         best = min(best, time.monotonic() - started)
         if done.returncode != 0:
             raise SystemExit(f"{binary} --version exited {done.returncode}: {done.stderr.strip()}")
@@ -99,9 +110,11 @@ def measure_startup(binary: Path, runs: int = 5) -> tuple[str, float]:
 def main(argv: list[str] | None = None) -> int:
     args = parse_args(argv)
     version = read_version()
-    print(f"== building SecretScanner {version} for {sys.platform} with Python {sys.version.split()[0]}", flush=True)
+    python = sys.version.split()[0]
+    print(f"== building SecretScanner {version} for {sys.platform} with Python {python}", flush=True)
+    source_rules = rule_files(ROOT / "secret_scanner" / "rules")
     seconds = run_pyinstaller(args.dist.resolve(), args.work.resolve(), args.clean)
-    problems = check_contents(args.dist)
+    problems = check_contents(args.dist, source_rules)
     for problem in problems:
         print(f"ERROR: {problem}", file=sys.stderr)
     if problems:

@@ -24,6 +24,11 @@ if ! "$PY" -c "import PyInstaller" 2>/dev/null || [ ! -x "$BIN_DIR/zizmor" ] || 
     "$PY" -m pip install --quiet -e ".[build,lint]"
 fi
 "$PY" -m PyInstaller --version
+# PyInstaller on Linux needs objdump (binutils) and the interpreter's shared libpython; a fresh Debian lacks both.
+command -v objdump > /dev/null || fail "objdump not found: apt-get install binutils"
+LIBPYTHON=$("$PY" -c 'from PyInstaller.depend.bindepend import get_python_library_path as g; print(g() or "")')
+[ -n "$LIBPYTHON" ] || fail "no shared libpython for $("$PY" -V): apt-get install libpython3-dev (or a --enable-shared build)"
+echo "libpython: $LIBPYTHON"
 
 section "freeze: python build/build.py"
 "$PY" build/build.py
@@ -38,10 +43,10 @@ section "frozen: SecretScanner --self-test"
 "$FROZEN" --self-test || fail "--self-test exited $?"
 
 section "frozen: local scan of a planted fixture tree (expect exit 1, planted rule ids, no leak)"
-"$PY" build/fixture_tree.py run "$FROZEN" --work "$WORK/fixture"
+"$PY" build/fixture_tree.py run "$FROZEN" --work "$WORK/fixture" --expect-engine hyperscan
 
 section "frozen: real-broker job mode (SECRET_SCANNER_BIN=$FROZEN pytest tests/test_jobmode.py)"
-SECRET_SCANNER_BIN=$FROZEN "$PY" -m pytest -q -p no:cacheprovider tests/test_jobmode.py
+SECRET_SCANNER_BIN=$FROZEN "$PY" -m pytest -q -p no:cacheprovider tests/test_jobmode.py tests/test_leak.py
 
 section "job definitions: secret-scanner-jobs validate jobs/*.json"
 "$BIN_DIR/secret-scanner-jobs" validate jobs/*.json
@@ -63,6 +68,14 @@ UNPACKED=$("$WORK/unpacked/$STEM/Jobs/bin/SecretScanner/SecretScanner" --version
 [ "$UNPACKED" = "SecretScanner $VERSION" ] || fail "unpacked binary printed '$UNPACKED'"
 "$WORK/unpacked/$STEM/tools/secret-scanner-deploy/secret-scanner-deploy" --help > /dev/null \
     || fail "unpacked deploy tool does not start"
+# The unpacked folder is laid out like an agent root: the validator's binary check resolves the job's
+# command through Jobs/bin/SecretScanner/ exactly as the job runner does.
+"$BIN_DIR/secret-scanner-jobs" validate --agent-root "$WORK/unpacked/$STEM" \
+    "$WORK/unpacked/$STEM/job/secrets-scanner-linux.json" \
+    | tee "$WORK/validate-unpacked"
+if grep -q "binary check skipped" "$WORK/validate-unpacked"; then
+    fail "the validator skipped the binary check on the unpacked archive"
+fi
 echo "archive OK: $(basename "$ARCHIVE") ($(du -h "$ARCHIVE" | cut -f1))"
 
 section "workflows: actionlint + zizmor"

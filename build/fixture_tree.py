@@ -4,8 +4,9 @@
 
 It makes the tree with secret_scanner.specimen (no live-format secret is stored anywhere), runs
 `SecretScanner --scan --path TREE --report REPORT --state-dir STATE`, and checks: exit code 1 (secrets found),
-every planted rule id in the JSON report, nothing reported in the clean file, and no planted value anywhere in
-stdout, stderr or the report. Used by build/ci-frozen.sh and the CI workflows on all three OSes.
+every planted rule id in the JSON report, nothing reported in the clean file, no planted value anywhere in
+stdout, stderr or the report, and (with --expect-engine hyperscan) that the native engine was used.
+Used by build/ci-frozen.sh and the CI workflows on all three OSes.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from secret_scanner import specimen  # noqa: E402
+from secret_scanner import specimen
 
 SECRETS_FOUND = 1
 
@@ -36,7 +37,8 @@ class Plant:
 PLANTS = (
     Plant("github.pat", "project/.env", "GITHUB_TOKEN=<gen:github:ghp_>\n"),
     # The key id alone: next to a secret access key, the pair would merge into the secret key's rule.
-    Plant("aws.access-key-id", "home/deploy.ini", "[aws]\nregion = eu-west-1\nkey_id = <gen:aws-key-id:AKIA>\n"),
+    Plant("aws.access-key-id", "home/deploy.ini",
+          "[aws]\nregion = eu-west-1\nkey_id = <gen:aws-key-id:AKIA>\n"),
 )
 CLEAN_FILE = "project/README.txt"
 
@@ -70,7 +72,7 @@ def _generated_values(template: str, text: str) -> list[str]:
     return values
 
 
-def scan(binary: Path, tree: Tree, work: Path) -> list[str]:
+def scan(binary: Path, tree: Tree, work: Path, expect_engine: str | None = None) -> list[str]:
     """Run the binary on the tree; return the problems found (empty when all is well)."""
     report_path = work / "report.json"
     command = [str(binary), "--scan", "--path", str(tree.root), "--report", str(report_path),
@@ -96,20 +98,26 @@ def scan(binary: Path, tree: Tree, work: Path) -> list[str]:
         for where, text in (("stdout", done.stdout), ("stderr", done.stderr), ("report", report_text)):
             if value in text:
                 problems.append(f"planted value #{index} leaked to {where}")
-    print(f"findings: {sorted({rule for rule, _ in found})}; engine: {report.get('stats', {}).get('engine')}")
+    engine = report.get("stats", {}).get("engine")
+    if expect_engine is not None and engine != expect_engine:
+        problems.append(f"engine {engine!r}, expected {expect_engine!r} (native library missing?)")
+    print(f"findings: {sorted({rule for rule, _ in found})}; engine: {engine}")
     return problems
 
 
 def main(argv: list[str] | None = None) -> int:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("action", choices=("run",))
     parser.add_argument("binary", type=Path, help="the SecretScanner executable to test")
     parser.add_argument("--work", type=Path, help="keep the tree and report here (default: a temp dir)")
+    parser.add_argument("--expect-engine", metavar="NAME",
+                        help="fail unless the report's stats.engine is NAME (e.g. hyperscan)")
     args = parser.parse_args(argv)
     work = args.work or Path(tempfile.mkdtemp(prefix="ss-fixture-"))
     try:
         tree = make_tree(work / "tree")
-        problems = scan(args.binary.resolve(), tree, work)
+        problems = scan(args.binary.resolve(), tree, work, args.expect_engine)
     finally:
         if args.work is None:
             shutil.rmtree(work, ignore_errors=True)

@@ -1,4 +1,4 @@
-"""Frozen entry point of SecretScanner: PyInstaller needs a script, the console script is `secret_scanner.cli:run`."""
+"""Frozen entry point of SecretScanner: PyInstaller needs a script; the console script is cli:run."""
 
 from __future__ import annotations
 

@@ -1,4 +1,4 @@
-"""Windows version resource (VSVersionInfo) for the frozen executables, generated from secret_scanner.__version__.
+"""Windows version resource (VSVersionInfo) of the frozen executables, made from secret_scanner.__version__.
 
 PyInstaller reads the text form (`EXE(version=FILE)`); writing it here keeps the version in one place, the
 package's `__version__`, so the Explorer "Details" tab, signtool and the agent's trust check all see it.
@@ -35,7 +35,7 @@ def version_tuple(version: str) -> tuple[int, int, int, int]:
         raise ValueError(f"version {version!r} does not start with a number")
     parts = [int(p) if p is not None else 0 for p in match.groups()]
     if any(p > 0xFFFF for p in parts):
-        raise ValueError(f"version {version!r} has a part above 65535, which a Windows version resource cannot hold")
+        raise ValueError(f"version {version!r} has a part above 65535 (Windows limit)")
     return parts[0], parts[1], parts[2], parts[3]
 
 
@@ -89,5 +89,5 @@ if __name__ == "__main__":
     import sys
 
     target = Path(sys.argv[1]) if len(sys.argv) > 1 else REPO_ROOT / "build" / "work" / "version_info.txt"
-    write_version_info(target, read_version(), "SecretScanner", "SecretScanner secrets scanner (KEPM job task)")
+    write_version_info(target, read_version(), "SecretScanner", "SecretScanner secrets scanner")
     print(target)

@@ -6,9 +6,9 @@
 Archive (SecretScanner-<version>-windows-x64.zip, -linux-x64.tar.gz, -macos-<arch>.tar.gz):
 
     SecretScanner-<version>-<os>-<arch>/
-      Jobs/bin/SecretScanner/SecretScanner[.exe] + _internal/   copy under {AgentRoot}: the agent's layout
-      job/secrets-scanner-<os>.json                              register it with the deploy tool or POST /api/Jobs
-      tools/secret-scanner-deploy/secret-scanner-deploy[.exe]    the deploy tool (one-folder build)
+      Jobs/bin/SecretScanner/SecretScanner[.exe] + _internal/  copy under {AgentRoot}: the agent's layout
+      job/secrets-scanner-<os>.json                             register: deploy tool or POST /api/Jobs
+      tools/secret-scanner-deploy/secret-scanner-deploy[.exe]   the deploy tool (one-folder build)
       INSTALL.md
 
 The job JSON is NOT under Jobs/: a file dropped there by hand is reverted by the agent's Last Known Good.
@@ -121,7 +121,7 @@ def locate_inputs(package: Package, dist: Path, jobs: Path, readme: Path) -> Inp
     ]
     missing = [str(p) for p in required if not p.is_file()]
     if missing:
-        raise PackagingError("missing input(s): " + ", ".join(missing) + " (run `python build/build.py` first)")
+        raise PackagingError(f"missing input(s): {', '.join(missing)} (run `python build/build.py` first)")
     return inputs
 
 
@@ -134,8 +134,8 @@ def check_binary_version(scanner_exe: Path, version: str) -> None:
         raise PackagingError(f"cannot run {scanner_exe}: {exc}") from exc
     expected = f"{SCANNER} {version}"
     if done.returncode != 0 or done.stdout.strip() != expected:
-        raise PackagingError(f"{scanner_exe} --version printed {done.stdout.strip()!r} (exit {done.returncode}), "
-                             f"expected {expected!r}: rebuild with `python build/build.py`")
+        raise PackagingError(f"{scanner_exe} --version printed {done.stdout.strip()!r} "
+                             f"(exit {done.returncode}), expected {expected!r}: rebuild with build/build.py")
 
 
 def stage(package: Package, inputs: Inputs, staging: Path) -> Path:
@@ -192,8 +192,10 @@ def write_tar_gz(top: Path, archive: Path, epoch: int) -> None:
             info.mode = 0o755 if info.isdir() or info.mode & stat.S_IXUSR else 0o644
         return info
 
-    with archive.open("wb") as raw, gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=epoch) as gz, \
-            tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar:
+    # Level 6: nearly the size of 9 at half the time on a 100 MB folder.
+    with (archive.open("wb") as raw,
+          gzip.GzipFile(filename="", mode="wb", fileobj=raw, mtime=epoch, compresslevel=6) as gz,
+          tarfile.open(fileobj=gz, mode="w", format=tarfile.PAX_FORMAT) as tar):
         for path in walk_sorted(top):
             tar.add(path, arcname=path.relative_to(top.parent).as_posix(), recursive=False, filter=clean)
 
@@ -229,7 +231,8 @@ def write_sums(out: Path) -> Path:
     if not archives:
         raise PackagingError(f"no archives (*.zip, *.tar.gz) in {out}")
     sums = out / SUMS_NAME
-    sums.write_text("".join(f"{sha256_file(p)}  {p.name}\n" for p in archives), encoding="utf-8", newline="\n")
+    lines = "".join(f"{sha256_file(p)}  {p.name}\n" for p in archives)
+    sums.write_text(lines, encoding="utf-8", newline="\n")
     return sums
 
 
@@ -257,13 +260,14 @@ def build_package(package: Package, inputs: Inputs, out: Path, *, verify_binary:
 
 
 def parse_args(argv: list[str] | None) -> argparse.Namespace:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(description=__doc__,
+                                     formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--os", dest="os_name", choices=OS_NAMES, default=host_os(),
                         help="target OS (default: this one)")
     parser.add_argument("--arch", default=normalize_arch(platform.machine()),
                         help="architecture in the name (default: this machine's, x64 or arm64)")
     parser.add_argument("--version", help="version in the name (default: secret_scanner.__version__)")
-    parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="PyInstaller output (default: dist/)")
+    parser.add_argument("--dist", type=Path, default=ROOT / "dist", help="PyInstaller output (dist/)")
     parser.add_argument("--jobs", type=Path, default=ROOT / "jobs", help="job JSON folder (default: jobs/)")
     parser.add_argument("--out", type=Path, default=ROOT / "out", help="archive folder (default: out/)")
     parser.add_argument("--sums-only", action="store_true", help="only (re)write SHA256SUMS over --out")

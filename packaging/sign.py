@@ -9,7 +9,7 @@ line except where the tool offers no other way (signtool /p); the command echo m
 Environment:
   Windows  WINDOWS_SIGN_CERT_PFX        path to a .pfx code-signing certificate, with
            WINDOWS_SIGN_CERT_PASSWORD   its password (optional), or instead
-           WINDOWS_SIGN_CERT_THUMBPRINT SHA-1 thumbprint of a certificate in the Windows store (HSM, smart card)
+           WINDOWS_SIGN_CERT_THUMBPRINT SHA-1 thumbprint of a certificate in the Windows store (HSM, token)
            WINDOWS_SIGN_TIMESTAMP_URL   RFC 3161 timestamp server (default http://timestamp.digicert.com)
            SIGNTOOL                     path to signtool.exe (default: PATH, then the newest Windows SDK)
   macOS    MACOS_SIGN_IDENTITY          codesign identity, e.g. "Developer ID Application: Example (TEAMID)"
@@ -63,7 +63,7 @@ def run_tool(command: Sequence[str], stdin: bytes | None = None, *, secret_args:
     except FileNotFoundError as exc:
         raise SigningError(f"{command[0]}: not found") from exc
     except subprocess.CalledProcessError as exc:
-        # The exception text would repeat the command line, credentials included: report the tool and code only.
+        # The exception text would repeat the command line, credentials included: name the tool and code only.
         raise SigningError(f"{Path(command[0]).name} failed with exit code {exc.returncode}") from None
 
 
@@ -101,7 +101,8 @@ def sign_windows(executables: Sequence[Path], env: Mapping[str, str] = os.enviro
     if not pfx and not thumbprint:
         return announce(SignOutcome(
             "Windows Authenticode", False,
-            "WINDOWS_SIGN_CERT_PFX (+ WINDOWS_SIGN_CERT_PASSWORD) or WINDOWS_SIGN_CERT_THUMBPRINT is not set; "
+            "WINDOWS_SIGN_CERT_PFX (+ WINDOWS_SIGN_CERT_PASSWORD) or WINDOWS_SIGN_CERT_THUMBPRINT is not "
+            "set; "
             "the .exe files are UNSIGNED and will only be trusted when the KEPM job runner starts them",
         ), env)
     signtool = find_signtool(env)
@@ -122,8 +123,8 @@ def sign_windows(executables: Sequence[Path], env: Mapping[str, str] = os.enviro
     names = [str(p) for p in executables]
     run([*command, *names], None, secret_args=secret_args)
     run([signtool, "verify", "/pa", *names], None)
-    return announce(SignOutcome("Windows Authenticode", True, f"signed and verified {len(names)} executable(s)"),
-                    env)
+    done = f"signed and verified {len(names)} executable(s)"
+    return announce(SignOutcome("Windows Authenticode", True, done), env)
 
 
 # --- macOS: codesign + notarytool ------------------------------------------------------------------------
@@ -179,7 +180,7 @@ def sign_macos(folders: Sequence[Path], env: Mapping[str, str] = os.environ,
 
 
 def notarize(folder: Path, profile: str, run: Callable[..., None] = run_tool) -> None:
-    """Submit a zip of the folder and wait; a bare executable cannot be stapled, so Gatekeeper checks online."""
+    """Submit a zip of the folder and wait. A bare executable cannot be stapled: Gatekeeper checks online."""
     with tempfile.TemporaryDirectory(prefix="notary-") as tmp:
         archive = Path(tmp) / f"{folder.name}.zip"
         run(["ditto", "-c", "-k", "--keepParent", str(folder), str(archive)], None)
@@ -195,7 +196,8 @@ def sign_gpg(files: Sequence[Path], env: Mapping[str, str] = os.environ,
     if not key:
         return announce(SignOutcome(
             "GPG", False,
-            f"GPG_SIGNING_KEY_ID is not set; no detached .asc signature for {', '.join(p.name for p in files)}",
+            "GPG_SIGNING_KEY_ID is not set; no detached .asc signature for "
+            + ", ".join(p.name for p in files),
         ), env)
     passphrase = env.get("GPG_SIGNING_PASSPHRASE")
     for path in files:

@@ -19,7 +19,8 @@ from secret_scanner.rule import Rule, parse_rule
 
 def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
     """Every rule of every `*.toml` file, files in name order, rules in file order. Raises RuleError."""
-    source: Traversable | Path = directory if directory is not None else resources.files("secret_scanner") / "rules"
+    source: Traversable | Path = (
+        directory if directory is not None else resources.files("secret_scanner") / "rules")
     try:
         files = sorted((f for f in source.iterdir() if f.name.endswith(".toml") and f.is_file()),
                        key=lambda f: f.name)
@@ -59,7 +60,8 @@ def _check_catalog(rules: Iterable[Rule]) -> None:
     for rule in listed:
         if rule.pair is not None:
             if rule.pair.rule not in seen:
-                raise RuleError(f"{rule.source}: rule {rule.id!r}: pair names unknown rule {rule.pair.rule!r}")
+                raise RuleError(
+                    f"{rule.source}: rule {rule.id!r}: pair names unknown rule {rule.pair.rule!r}")
             if rule.pair.rule == rule.id:
                 raise RuleError(f"{rule.source}: rule {rule.id!r}: a rule cannot pair with itself")
 
@@ -70,7 +72,8 @@ def format_catalog(rules: Iterable[Rule]) -> str:
     header = ("ID", "SEVERITY", "CONFIDENCE", "TITLE")
     rows = [header] + [(r.id, r.severity, r.confidence, r.title) for r in listed]
     widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3] for row in rows]
+    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
+             for row in rows]
     counts = {severity: sum(1 for r in listed if r.severity == severity) for severity in SEVERITIES}
     by_severity = ", ".join(f"{n} {severity}" for severity, n in counts.items() if n)
     lines.append("")

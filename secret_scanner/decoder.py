@@ -18,11 +18,12 @@ _CONTROL_BYTES = bytes(b for b in range(0x20) if b not in _TEXT_CONTROLS) + b"\x
 CONTROL_RATIO_LIMIT = 0.10
 # In UTF-16 text of mostly ASCII, one byte of each pair is NUL: demand it in most pairs.
 _UTF16_NUL_SHARE = 0.6
+_UTF16_OTHER_LANE = 0.05
 
 
 @dataclass(frozen=True)
 class Encoding:
-    """How to read a file: `codec` is None for bytes scanned as they are (ASCII/UTF-8), else a UTF-16 codec."""
+    """How to read a file: `codec` is None for bytes scanned as they are (ASCII/UTF-8), else UTF-16."""
 
     name: str
     skip: int = 0
@@ -70,9 +71,10 @@ def _sniff_utf16(head: bytes) -> Encoding:
         return BINARY
     odd_nuls = odd.count(0)
     even_nuls = even.count(0)
-    if odd_nuls >= _UTF16_NUL_SHARE * pairs and even_nuls == 0:
+    # Non-Latin-1 characters put a NUL in the other lane now and then (U+0100 is 00 01 in LE).
+    if odd_nuls >= _UTF16_NUL_SHARE * pairs and even_nuls <= _UTF16_OTHER_LANE * pairs:
         return UTF16_LE if _plausible_utf16(head, "utf-16-le") else BINARY
-    if even_nuls >= _UTF16_NUL_SHARE * pairs and odd_nuls == 0:
+    if even_nuls >= _UTF16_NUL_SHARE * pairs and odd_nuls <= _UTF16_OTHER_LANE * pairs:
         return UTF16_BE if _plausible_utf16(head, "utf-16-be") else BINARY
     return BINARY
 
@@ -83,8 +85,8 @@ def _plausible_utf16(head: bytes, codec: str) -> bool:
     return controls <= CONTROL_RATIO_LIMIT * max(1, len(text))
 
 
-def transcoder(encoding: Encoding) -> codecs.IncrementalDecoder | None:
-    """An incremental decoder for UTF-16 (None for bytes scanned as they are): blocks may split a code unit."""
+def make_transcoder(encoding: Encoding) -> codecs.IncrementalDecoder | None:
+    """An incremental decoder for UTF-16 (None for bytes scanned as they are): blocks may split a unit."""
     if encoding.codec is None:
         return None
     return codecs.getincrementaldecoder(encoding.codec)(errors="replace")

@@ -25,7 +25,7 @@ from secret_scanner.spool import Spool
 
 log = logging.getLogger(__name__)
 
-EXECUTABLE_TOKEN = "SecretScanner"
+EXECUTABLE_TOKEN = "SecretScanner"  # noqa: S105 - the guide's {ExecutableToken}
 JOB_ID_ENV = "KEEPER_JOB_ID"
 FALLBACK_JOB_ID = "unknown"
 RETRY_SECONDS_ENV = "SECRET_SCANNER_RETRY_SECONDS"
@@ -78,13 +78,17 @@ def resolve_job_identity(environ: Mapping[str, str]) -> JobIdentity:
     if not job_id:
         log.warning(
             "%s is not set: the job JSON declares no mqttTopics, so the broker will likely refuse our "
-            "messages; add \"KeeperLogger\" to mqttTopics.allowedPublications in the job JSON. Using job id "
-            "%r in the MQTT client ID meanwhile", JOB_ID_ENV, FALLBACK_JOB_ID)
+            'messages; add "KeeperLogger" to mqttTopics.allowedPublications in the job JSON. Using job id '
+            "%r in the MQTT client ID meanwhile",
+            JOB_ID_ENV,
+            FALLBACK_JOB_ID,
+        )
         return JobIdentity(FALLBACK_JOB_ID, declared=False)
     if "_" in job_id:
         raise ConfigError(
-            f"{JOB_ID_ENV}={job_id!r} contains an underscore: the broker splits the MQTT client ID on '_' and would "
-            f"refuse our publishes. Rename the job to {job_id.replace('_', '-')!r} (id and file name, hyphens only)"
+            f"{JOB_ID_ENV}={job_id!r} contains an underscore: the broker splits the MQTT client ID on '_' "
+            f"and would refuse our publishes. Rename the job to {job_id.replace('_', '-')!r} "
+            "(id and file name, hyphens only)"
         )
     if any(c in _TOPIC_FORBIDDEN or c == "/" or c.isspace() for c in job_id):
         raise ConfigError(f"{JOB_ID_ENV}={job_id!r} is not a usable job id: use letters, digits and hyphens")
@@ -115,13 +119,17 @@ def run_job(settings: JobSettings, scan: Callable[[], ScanResult]) -> JobOutcome
     event_topic = event_topic_for(identity, settings.event_topic)
     api_host = urlsplit(settings.api_base).hostname or ""
     tlspolicy.check_peer(api_host, settings.ca_bundle, "--keeper-api-base")
-    address = resolve_broker_address(settings.api_base, settings.ca_bundle, timing.retry_seconds,
-                                     timing.http_timeout)
-    context = tlspolicy.build_client_context(address.host, settings.ca_bundle, "broker.host from Plugin Settings")
+    address = resolve_broker_address(
+        settings.api_base, settings.ca_bundle, timing.retry_seconds, timing.http_timeout
+    )
+    context = tlspolicy.build_client_context(
+        address.host, settings.ca_bundle, "broker.host from Plugin Settings"
+    )
     warnings: list[str] = []
     if not identity.declared:
-        warnings.append(f"{JOB_ID_ENV} is not set: add mqttTopics.allowedPublications [\"KeeperLogger\"] to the "
-                        "job JSON")
+        warnings.append(
+            f'{JOB_ID_ENV} is not set: add mqttTopics.allowedPublications ["KeeperLogger"] to the job JSON'
+        )
     if address.fallback_reason is not None:
         warnings.append(f"{address.fallback_reason}; using the default broker {address.host}:{address.port}")
     publisher = Publisher(address.host, address.port, identity.client_id(os.getpid()), context)
@@ -136,8 +144,15 @@ class _Pending:
 
 
 class _Run:
-    def __init__(self, settings: JobSettings, identity: JobIdentity, event_topic: str | None, timing: Timing,
-                 publisher: Publisher, spool: Spool) -> None:
+    def __init__(
+        self,
+        settings: JobSettings,
+        identity: JobIdentity,
+        event_topic: str | None,
+        timing: Timing,
+        publisher: Publisher,
+        spool: Spool,
+    ) -> None:
         self.settings = settings
         self.identity = identity
         self.event_topic = event_topic
@@ -166,8 +181,14 @@ class _Run:
                 result = scan()
             except BaseException as exc:
                 # Say that the run died (type only: an exception message may quote scanned content).
-                self._publish_logs([message.error_message(
-                    f"Secret scan failed: internal error {type(exc).__name__}; no results for this run.", run_id)])
+                self._publish_logs(
+                    [
+                        message.error_message(
+                            f"Secret scan failed: internal error {type(exc).__name__}; no results",
+                            run_id,
+                        )
+                    ]
+                )
                 self._settle(_Pending())
                 raise
             closing = self._closing_messages(result)
@@ -181,18 +202,34 @@ class _Run:
             self._keep_undelivered()
         return JobOutcome(result, delivered=not self.problems, problems=tuple(self.problems))
 
-    def _execute_offline(self, scan: Callable[[], ScanResult], warnings: Sequence[str], cause: str) -> JobOutcome:
+    def _execute_offline(
+        self, scan: Callable[[], ScanResult], warnings: Sequence[str], cause: str
+    ) -> JobOutcome:
         run_id = self.settings.run_id
         log.debug("%s", cause)
         kept = [message.start_message(run_id, self.identity.job_id)]
         kept += [message.warning_message(text, run_id) for text in warnings]
-        kept.append(message.warning_message(f"This run could not reach the broker when it ran ({cause}); "
-                                            "its messages were delivered late by a later run.", run_id))
-        result = scan()
+        kept.append(
+            message.warning_message(
+                f"This run could not reach the broker when it ran ({cause}); "
+                "its messages were delivered late by a later run.",
+                run_id,
+            )
+        )
+        try:
+            result = scan()
+        except BaseException as exc:
+            failure = f"Secret scan failed: internal error {type(exc).__name__}; no results"
+            kept.append(message.error_message(failure, run_id))
+            self.undelivered = [message.encode(m) for m in kept]
+            self._keep_undelivered()
+            raise
         kept += self._closing_messages(result)
         self.undelivered = [message.encode(m) for m in kept]
         self._keep_undelivered()
-        self.problems.insert(0, f"{cause}; {len(kept)} message(s) kept in {self.spool.directory} for the next run")
+        self.problems.insert(
+            0, f"{cause}; {len(kept)} message(s) kept in {self.spool.directory} for the next run"
+        )
         return JobOutcome(result, delivered=False, problems=tuple(self.problems))
 
     def _closing_messages(self, result: ScanResult) -> list[dict[str, object]]:
@@ -239,7 +276,7 @@ class _Run:
         logs = self._pending_logs
         self._pending_logs = _Pending()
         acks = self.publisher.wait(logs.tickets + events.tickets, self.timing.puback_timeout)
-        log_acks, event_acks = acks[: len(logs.tickets)], acks[len(logs.tickets):]
+        log_acks, event_acks = acks[: len(logs.tickets)], acks[len(logs.tickets) :]
         self.undelivered += [p for p, ack in zip(logs.payloads, log_acks, strict=True) if not ack.ok]
         self._account(message.LOGGER_TOPIC, [a for a in log_acks if not a.ok])
         self._warn_events([a for a in event_acks if not a.ok])
@@ -251,23 +288,31 @@ class _Run:
         if refused:
             self.problems.append(
                 f"the broker at {self.publisher.address} refused {len(refused)} message(s) to {topic!r} "
-                f"({refused[0].describe()}): add "
-                f"\"{topic}\" to mqttTopics.allowedPublications in the job JSON; the messages are kept in "
-                f"{self.spool.directory} and delivered by the first run after the fix")
+                f"with {refused[0].reason()}: add "
+                f'"{topic}" to mqttTopics.allowedPublications in the job JSON; the messages are kept in '
+                f"{self.spool.directory} and delivered by the first run after the fix"
+            )
         silent = len(failed) - len(refused)
         if silent:
             self.problems.append(
-                f"{silent} message(s) to {topic!r} not acknowledged by the broker at {self.publisher.address} "
-                f"within {self.timing.puback_timeout:g}s; kept in {self.spool.directory} for the next run")
+                f"{silent} message(s) to {topic!r} not acknowledged by the broker at "
+                f"{self.publisher.address} "
+                f"within {self.timing.puback_timeout:g}s; kept in {self.spool.directory} for the next run"
+            )
 
     def _warn_events(self, failed: Sequence[Ack]) -> None:
         # Events are progress signals: a failure is worth a warning, never a failed delivery of findings.
         if not failed or self.event_topic is None:
             return
-        hint = (f"add \"{self.event_topic}\" to mqttTopics.allowedPublications in the job JSON"
-                if any(a.code is not None for a in failed) else "the broker did not acknowledge it")
-        text = (f"event topic {self.event_topic!r}: {len(failed)} event(s) {failed[0].describe()}; {hint} "
-                "(findings are not affected)")
+        hint = (
+            f'add "{self.event_topic}" to mqttTopics.allowedPublications in the job JSON'
+            if any(a.code is not None for a in failed)
+            else "the broker did not acknowledge it"
+        )
+        text = (
+            f"event topic {self.event_topic!r}: {len(failed)} event(s) {failed[0].describe()}; {hint} "
+            "(findings are not affected)"
+        )
         log.warning("%s", text)
         self.event_problem = text
 
@@ -277,7 +322,7 @@ class _Run:
         kept = self.spool.add(message.LOGGER_TOPIC, self.undelivered)
         self.undelivered = []
         if kept:
-            log.info("%d undelivered message(s) kept in %s", kept, self.spool.directory)
+            log.debug("%d undelivered message(s) kept in %s", kept, self.spool.directory)
 
 
 def _severity_rank(finding: object) -> int:

@@ -14,8 +14,8 @@ from collections import Counter
 from collections.abc import Callable
 
 # AWS's documentation keys (AKIAIOSFODNN7EXAMPLE, wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY) and friends.
-_DOC_MARKER = re.compile(r"EXAMPLE|(?i:example|sample|dummy|placeholder|redacted|changeme|change_me|replace_?me|"
-                         r"your[_-]?(?:api[_-]?)?(?:key|token|secret|password|pass|pwd)|_here\b|-here\b|"
+_DOC_MARKER = re.compile(r"EXAMPLE|(?i:example|sample|dummy|placeholder|redacted|changeme|change_me|"
+                         r"replace_?me|your[_-]?(?:api[_-]?)?(?:key|token|secret|password|pass|pwd)|_here\b|-here\b|"
                          r"insert[_-]|fake[_-]?(?:key|token|secret|password))")
 _TEMPLATE = re.compile(
     r"^\$\{[^}]*\}?|^\$\([^)]*\)?|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_][A-Za-z0-9_()]*%$|^\{\{.*\}\}$|"
@@ -25,13 +25,15 @@ _ENV_LOOKUP = re.compile(
     r"os\.environ|os\.getenv|getenv\(|process\.env|ENV\[|ENV\.fetch|System\.getenv|Environment\."
     r"GetEnvironmentVariable|\$env:|secrets\.[A-Z_]|vault\(|lookup\(", re.IGNORECASE)
 _WORDS = frozenset({
-    "password", "passwd", "pass", "pwd", "secret", "token", "apikey", "api_key", "key", "changeme", "changeit",
-    "default", "admin", "root", "test", "testing", "null", "none", "nil", "undefined", "true", "false", "empty",
+    "password", "passwd", "pass", "pwd", "secret", "token", "apikey", "api_key", "key", "changeme",
+    "changeit", "default", "admin", "root", "test", "testing", "null", "none", "nil", "undefined", "true",
+    "false", "empty",
     "todo", "tbd", "fixme", "mypassword", "yourpassword", "mysecret", "secretkey", "private", "hidden",
     "masked", "notset", "not_set", "unset", "required", "optional", "string", "value", "xxx",
 })
 _TYPES = frozenset({
-    "str", "string", "bytes", "int", "bool", "boolean", "char", "object", "any", "securestring", "optional[str]",
+    "str", "string", "bytes", "int", "bool", "boolean", "char", "object", "any", "securestring",
+    "optional[str]",
     "str | none", "none | str", "string?", "char[]", "byte[]", "[]byte", "&str", "secretstr", "secretbytes",
     "list[str]", "dict", "text", "varchar", "number", "integer", "float",
 })
@@ -43,11 +45,14 @@ _CODE_REFERENCE = re.compile(
 )
 _UI_TEXT = re.compile(r"^[A-Za-z][A-Za-z']*(?: [A-Za-z'][A-Za-z'.,!?:-]*){1,}[.:!?]?$")
 _I18N_KEY = re.compile(r"^[a-z][a-z_]*(?:\.[a-z][a-z_]*)+$|^[A-Z][A-Z_]*(?:\.[A-Z][A-Z_]*)+$")
+_FILE_PATH = re.compile(
+    r"^(?:/(?:home|Users|usr|var|etc|opt|tmp|root|srv|mnt|media|private|Library|Applications|System|bin|sbin|"
+    r"dev|proc|run|snap|nix|workspace|app|data)(?:/|$)|~/|\.{1,2}/|[A-Za-z]:[\\/]|\\\\[\w.-]+\\|file://)")
 _SEQUENCES = ("0123456789" * 3, "abcdefghijklmnopqrstuvwxyz", "qwertyuiopasdfghjklzxcvbnm", "1qaz2wsx3edc")
 _SEQUENCE_RUN = 8
 
 
-def shannon_entropy(value: str) -> float:
+def measure_entropy(value: str) -> float:
     """Bits per character of the value's own character distribution."""
     if not value:
         return 0.0
@@ -97,7 +102,7 @@ def is_repeated_character(secret: str) -> bool:
 
 
 def is_sequential(secret: str) -> bool:
-    """1234567890, abcdefgh, qwertyui: the whole value or a run of eight is a keyboard or alphabet sequence."""
+    """1234567890, abcdefgh, qwertyui: the value or a run of eight is a keyboard or alphabet sequence."""
     lowered = secret.lower()
     if len(lowered) >= 4 and any(lowered in seq or lowered in seq[::-1] for seq in _SEQUENCES):
         return True
@@ -118,6 +123,11 @@ def is_ui_text(secret: str) -> bool:
     return " " in secret and _UI_TEXT.match(secret) is not None
 
 
+def is_file_path(secret: str) -> bool:
+    """A path is no secret (the PWD variable): /home/alice, C:\\Users, ~/.ssh, ./build, \\\\server\\share."""
+    return _FILE_PATH.match(secret) is not None
+
+
 def is_i18n_key(secret: str) -> bool:
     """login.form.password, AUTH.ERRORS.INVALID_TOKEN: translation keys, not passwords."""
     return _I18N_KEY.match(secret) is not None
@@ -135,11 +145,12 @@ PLACEHOLDER_FILTERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("sequential", is_sequential),
     ("code reference", is_code_reference),
     ("ui text", is_ui_text),
+    ("file path", is_file_path),
     ("i18n key", is_i18n_key),
 )
 
 
-def placeholder_reason(secret: str) -> str | None:
+def detect_placeholder(secret: str) -> str | None:
     """The name of the first placeholder filter that recognises the value, or None for a plausible secret."""
     for name, predicate in PLACEHOLDER_FILTERS:
         if predicate(secret):

@@ -27,8 +27,9 @@ def acquire_run_lock(state_dir: Path) -> Iterator[None]:
     """Hold the run lock for the block; raise LockHeldError at once if another run holds it."""
     path = state_dir / LOCK_FILE
     try:
-        fd = os.open(path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOINHERIT", 0),
-                     0o600)
+        fd = os.open(
+            path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOINHERIT", 0), 0o600
+        )
     except OSError as exc:
         raise StateError(f"cannot open run lock {path}: {exc.strerror or exc}") from exc
     try:

@@ -13,8 +13,14 @@ findings by construction; tests/test_engine_equivalence.py checks it.
 
 from __future__ import annotations
 
+import contextlib
+import hashlib
+import json
 import logging
+import os
+import platform
 from collections.abc import Sequence
+from pathlib import Path
 from typing import Any, Protocol
 
 from secret_scanner.rule import Rule
@@ -25,7 +31,7 @@ log = logging.getLogger(__name__)
 class Gate(Protocol):
     name: str
 
-    def fired(self, block: bytes) -> list[int]:
+    def select(self, block: bytes) -> list[int]:
         """Indexes (into the rule list) of the rules that may match somewhere in `block`, ascending."""
         ...
 
@@ -34,12 +40,19 @@ class KeywordGate:
     name = "python"
 
     def __init__(self, rules: Sequence[Rule]) -> None:
-        self._keywords = [rule.keyword_bytes for rule in rules]
+        # Many rules share keywords (password, secret, token): look each distinct keyword up once.
+        self._rules_of: dict[bytes, list[int]] = {}
+        for index, rule in enumerate(rules):
+            for keyword in rule.keyword_bytes:
+                self._rules_of.setdefault(keyword, []).append(index)
 
-    def fired(self, block: bytes) -> list[int]:
+    def select(self, block: bytes) -> list[int]:
         lowered = block.lower()
-        return [index for index, keywords in enumerate(self._keywords)
-                if any(keyword in lowered for keyword in keywords)]
+        hits: set[int] = set()
+        for keyword, indexes in self._rules_of.items():
+            if keyword in lowered:
+                hits.update(indexes)
+        return sorted(hits)
 
 
 class HyperscanGate:
@@ -49,9 +62,10 @@ class HyperscanGate:
         self._hs = hyperscan
         self.modes: dict[str, str] = {}
         self._empty = not rules
+        self.database: Any = None
         if not rules:
             return
-        self._database = self._compile_exact(rules)
+        self._database = self.database = self._compile_exact(rules)
         if self._database is not None:
             self.modes = {rule.id: "exact" for rule in rules}
             return
@@ -63,7 +77,7 @@ class HyperscanGate:
             if compiled is None:
                 self.modes[rule.id] = "keywords"
                 for keyword in rule.keyword_bytes:
-                    expressions.append(_literal(keyword))
+                    expressions.append(_escape_literal(keyword))
                     ids.append(index)
                     flags.append(hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS)
             else:
@@ -72,8 +86,16 @@ class HyperscanGate:
                 expressions.append(expression)
                 ids.append(index)
                 flags.append(flag)
-        self._database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
+        self._database = self.database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
         self._database.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+
+    @classmethod
+    def from_database(cls, database: Any, modes: dict[str, str]) -> HyperscanGate:
+        gate = cls.__new__(cls)
+        gate._database = gate.database = database
+        gate.modes = dict(modes)
+        gate._empty = False
+        return gate
 
     def _base_flags(self, rule: Rule) -> int:
         hs = self._hs
@@ -105,10 +127,10 @@ class HyperscanGate:
             except hs.error:
                 continue
             return rule.gate, flag
-        log.debug("rule %s: Hyperscan takes neither the pattern nor its prefilter; gating by keywords", rule.id)
+        log.debug("rule %s: Hyperscan takes neither the pattern nor its prefilter; keywords gate it", rule.id)
         return None
 
-    def fired(self, block: bytes) -> list[int]:
+    def select(self, block: bytes) -> list[int]:
         if self._empty:
             return []
         hits: set[int] = set()
@@ -120,37 +142,88 @@ class HyperscanGate:
         return sorted(hits)
 
 
-def _literal(keyword: bytes) -> bytes:
+def _escape_literal(keyword: bytes) -> bytes:
     return b"".join(b"\\x%02x" % byte for byte in keyword)
 
 
 _CACHE: dict[tuple[str, tuple[tuple[bytes, bool, bool, tuple[bytes, ...]], ...]], Gate] = {}
 
 
-def build_gate(rules: Sequence[Rule], engine: str = "auto") -> Gate:
-    """A gate for these rules, compiled once per process (Hyperscan compilation takes a while)."""
+def build_gate(rules: Sequence[Rule], engine: str = "auto", cache_dir: Path | None = None) -> Gate:
+    """A gate for these rules, compiled once per process (Hyperscan compilation takes a while) and, with a
+    cache_dir, kept on disk between runs (the directory must be writable only by the scanner's account)."""
     key = (engine, tuple((r.gate, r.ignore_case, r.multiline, r.keyword_bytes) for r in rules))
     gate = _CACHE.get(key)
     if gate is None:
-        gate = _CACHE[key] = _build_gate(rules, engine)
+        gate = _CACHE[key] = _build_gate(rules, engine, cache_dir)
     return gate
 
 
-def _build_gate(rules: Sequence[Rule], engine: str) -> Gate:
+def _build_gate(rules: Sequence[Rule], engine: str, cache_dir: Path | None) -> Gate:
     """The Hyperscan gate when available (engine 'auto' or 'hyperscan'), else the pure-Python keyword gate."""
     if engine == "python":
         return KeywordGate(rules)
     try:
         import hyperscan
-    except Exception as exc:  # noqa: BLE001 - an ImportError or a native loader failure (OSError) alike
+    except Exception as exc:
         if engine == "hyperscan":
             raise
         log.debug("Hyperscan unavailable (%s); using the pure-Python engine", type(exc).__name__)
         return KeywordGate(rules)
     try:
-        return HyperscanGate(rules, hyperscan)
+        cached = _load_cached(rules, hyperscan, cache_dir) if cache_dir is not None else None
+        if cached is not None:
+            return cached
+        gate = HyperscanGate(rules, hyperscan)
+        if cache_dir is not None:
+            _store_cached(gate, rules, hyperscan, cache_dir)
+        return gate
     except hyperscan.error as exc:
         if engine == "hyperscan":
             raise
         log.warning("Hyperscan database did not compile (%s); using the pure-Python engine", exc)
         return KeywordGate(rules)
+
+
+def _locate_cache(rules: Sequence[Rule], hyperscan: Any, cache_dir: Path) -> tuple[Path, str]:
+    digest = hashlib.sha256(f"v1|{getattr(hyperscan, '__version__', '?')}|{platform.machine()}".encode())
+    for rule in rules:
+        digest.update(b"\0".join((rule.id.encode(), rule.gate, b"%d%d" % (rule.ignore_case, rule.multiline),
+                                  *rule.keyword_bytes)) + b"\1")
+    key = digest.hexdigest()
+    return cache_dir / f"hyperscan-{key[:24]}.db", key
+
+
+def _load_cached(rules: Sequence[Rule], hyperscan: Any, cache_dir: Path) -> HyperscanGate | None:
+    path, key = _locate_cache(rules, hyperscan, cache_dir)
+    try:
+        blob = path.read_bytes()
+        header, _, body = blob.partition(b"\n")
+        meta = json.loads(header)
+        if meta.get("key") != key or set(meta.get("modes", {})) != {r.id for r in rules}:
+            return None
+        database = hyperscan.loadb(body, hyperscan.HS_MODE_BLOCK)
+        database.scratch = hyperscan.Scratch(database)
+    except (OSError, ValueError, hyperscan.error) as exc:
+        if not isinstance(exc, FileNotFoundError):
+            log.debug("Hyperscan cache %s unusable (%s); compiling", path, type(exc).__name__)
+        return None
+    return HyperscanGate.from_database(database, meta["modes"])
+
+
+def _store_cached(gate: HyperscanGate, rules: Sequence[Rule], hyperscan: Any, cache_dir: Path) -> None:
+    if gate.database is None:
+        return
+    path, key = _locate_cache(rules, hyperscan, cache_dir)
+    header = json.dumps({"key": key, "modes": gate.modes}).encode()
+    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
+    try:
+        temporary.write_bytes(header + b"\n" + hyperscan.dumpb(gate.database))
+        os.replace(temporary, path)
+        for stale in cache_dir.glob("hyperscan-*.db"):  # databases of earlier rule sets or versions
+            if stale != path:
+                stale.unlink()
+    except OSError as exc:
+        log.debug("cannot write Hyperscan cache %s: %s", path, exc.strerror or type(exc).__name__)
+        with contextlib.suppress(OSError):
+            temporary.unlink()

@@ -43,8 +43,12 @@ class LogLevel(IntEnum):
     CRITICAL = 4
 
 
-_FINDING_LEVEL = {"critical": LogLevel.ERROR, "high": LogLevel.ERROR,
-                  "medium": LogLevel.WARNING, "low": LogLevel.WARNING}
+_FINDING_LEVEL = {
+    "critical": LogLevel.ERROR,
+    "high": LogLevel.ERROR,
+    "medium": LogLevel.WARNING,
+    "low": LogLevel.WARNING,
+}
 
 
 def clean_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -60,11 +64,14 @@ def shorten_path(path: str, limit: int = MAX_PATH_CHARS) -> str:
     flat = _CONTROL.sub("?", path)
     if len(flat) <= limit:
         return flat
-    return _ELLIPSIS + flat[-(limit - len(_ELLIPSIS)):]
+    return _ELLIPSIS + flat[-(limit - len(_ELLIPSIS)) :]
 
 
 def build_log_message(
-    level: LogLevel, category: str, text: str, correlation_id: str,
+    level: LogLevel,
+    category: str,
+    text: str,
+    correlation_id: str,
     context: Mapping[str, object] | None = None,
 ) -> dict[str, object]:
     """A KeeperLogger envelope; `Context` is the compact JSON of `context` (or "" without one)."""
@@ -90,8 +97,13 @@ def encode(document: Mapping[str, object]) -> bytes:
 
 def start_message(run_id: str, job_id: str) -> dict[str, object]:
     text = f"Secret scan started (SecretScanner {__version__}, job {job_id}, run {run_id})."
-    return build_log_message(LogLevel.INFO, CATEGORY_SCAN, text, run_id,
-                             {"kind": "start", "job_id": job_id, "version": __version__})
+    return build_log_message(
+        LogLevel.INFO,
+        CATEGORY_SCAN,
+        text,
+        run_id,
+        {"kind": "start", "job_id": job_id, "version": __version__},
+    )
 
 
 def finding_message(finding: Finding, run_id: str) -> dict[str, object]:
@@ -112,8 +124,9 @@ def finding_message(finding: Finding, run_id: str) -> dict[str, object]:
         "fingerprint": finding.fingerprint,
         "redacted": clean_text(finding.redacted, 40),
     }
-    return build_log_message(_FINDING_LEVEL.get(finding.severity, LogLevel.WARNING), CATEGORY_FINDING, text,
-                             run_id, context)
+    return build_log_message(
+        _FINDING_LEVEL.get(finding.severity, LogLevel.WARNING), CATEGORY_FINDING, text, run_id, context
+    )
 
 
 def overflow_message(rest: Sequence[Finding], cap: int, run_id: str) -> dict[str, object]:
@@ -125,11 +138,20 @@ def overflow_message(rest: Sequence[Finding], cap: int, run_id: str) -> dict[str
         by_rule[finding.rule_id] = by_rule.get(finding.rule_id, 0) + 1
     worst = max((_FINDING_LEVEL.get(f.severity, LogLevel.WARNING) for f in rest), default=LogLevel.WARNING)
     counts = ", ".join(f"{n} {s}" for s, n in by_severity.items() if n)
-    rules = ", ".join(f"{clean_text(r, 60)} x{n}" for r, n in sorted(by_rule.items(), key=lambda i: -i[1])[:10])
-    text = (f"{len(rest)} more secret(s) not listed one by one (per-run cap of {cap} messages): {counts}; "
-            f"rules: {rules}. See the local report for every finding.")
-    context = {"kind": "overflow", "not_listed": len(rest), "cap": cap, "by_severity": by_severity,
-               "by_rule": dict(sorted(by_rule.items())[:50])}
+    rules = ", ".join(
+        f"{clean_text(r, 60)} x{n}" for r, n in sorted(by_rule.items(), key=lambda i: -i[1])[:10]
+    )
+    text = (
+        f"{len(rest)} more secret(s) not listed one by one (per-run cap of {cap} messages): {counts}; "
+        f"rules: {rules}. See the local report for every finding."
+    )
+    context = {
+        "kind": "overflow",
+        "not_listed": len(rest),
+        "cap": cap,
+        "by_severity": by_severity,
+        "by_rule": dict(sorted(by_rule.items())[:50]),
+    }
     return build_log_message(worst, CATEGORY_FINDING, text, run_id, context)
 
 
@@ -137,10 +159,13 @@ def summary_message(result: ScanResult, run_id: str, listed: int) -> dict[str, o
     stats = result.stats
     counts = result.count_by_severity()
     found = f"{len(result.findings)} secret(s) found" + (
-        " (" + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + ")" if result.findings else "")
+        " (" + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + ")" if result.findings else ""
+    )
     state = "complete" if result.complete else "INCOMPLETE (" + "; ".join(result.incomplete_reasons) + ")"
-    text = (f"Secret scan {state}: {found} in {stats.files_scanned} file(s), {stats.files_skipped} skipped, "
-            f"{stats.read_errors} unreadable, {stats.duration_seconds:.1f}s.")
+    text = (
+        f"Secret scan {state}: {found} in {stats.files_scanned} file(s), {stats.files_skipped} skipped, "
+        f"{stats.read_errors} unreadable, {stats.duration_seconds:.1f}s."
+    )
     level = LogLevel.WARNING if result.findings or not result.complete else LogLevel.INFO
     context = {
         "kind": "summary",
@@ -171,11 +196,14 @@ def started_event(job_id: str, run_id: str, now: datetime | None = None) -> dict
     return {"event": "started", **_event_base(job_id, run_id, now)}
 
 
-def completed_event(job_id: str, run_id: str, result: ScanResult, now: datetime | None = None) -> dict[str, object]:
+def completed_event(
+    job_id: str, run_id: str, result: ScanResult, now: datetime | None = None
+) -> dict[str, object]:
     return {
         "event": "completed",
         **_event_base(job_id, run_id, now),
         "complete": result.complete,
+        "incomplete_reasons": [clean_text(r, 200) for r in result.incomplete_reasons[:10]],
         "findings": len(result.findings),
         "counts": result.count_by_severity(),
         "files_scanned": result.stats.files_scanned,
@@ -202,6 +230,10 @@ def _encode_context(context: Mapping[str, object] | None) -> str:
     if len(text) <= MAX_CONTEXT_CHARS:
         return text
     # Never cut JSON in the middle: keep the fields that identify the message and say it was trimmed.
-    kept = {k: context[k] for k in ("kind", "rule_id", "severity", "fingerprint", "line", "column") if k in context}
+    kept = {
+        k: context[k]
+        for k in ("kind", "rule_id", "severity", "fingerprint", "line", "column")
+        if k in context
+    }
     kept["truncated"] = True
     return json.dumps(kept, ensure_ascii=False, separators=(",", ":"), sort_keys=True)

@@ -9,6 +9,7 @@ the session and whatever is still unacknowledged is reported as undelivered. A P
 
 from __future__ import annotations
 
+import contextlib
 import logging
 import ssl
 import threading
@@ -31,9 +32,15 @@ CONNECT_TIMEOUT_SECONDS = 5.0
 _MAX_SESSIONS = 2  # the first connection and one reconnection
 # CONNACK codes the agent's broker can answer while our process is not yet registered (the race).
 _RETRYABLE_CONNACK = {0x86, 0x87, 0x88, 0x89, 0x9F}
-_REASON_NAMES = {0x80: "Unspecified error", 0x83: "Implementation specific error", 0x87: "Not authorized",
-                 0x90: "Topic Name invalid", 0x91: "Packet identifier in use", 0x97: "Quota exceeded",
-                 0x99: "Payload format invalid"}
+_REASON_NAMES = {
+    0x80: "Unspecified error",
+    0x83: "Implementation specific error",
+    0x87: "Not authorized",
+    0x90: "Topic Name invalid",
+    0x91: "Packet identifier in use",
+    0x97: "Quota exceeded",
+    0x99: "Payload format invalid",
+}
 
 
 @dataclass(frozen=True)
@@ -46,12 +53,18 @@ class Ack:
     def ok(self) -> bool:
         return self.code is not None and self.code < 0x80
 
+    def reason(self) -> str:
+        """The reason code in words, e.g. "reason code 0x87 (Not authorized)"."""
+        if self.code is None:
+            return "no PUBACK"
+        return f"reason code 0x{self.code:02X} ({_REASON_NAMES.get(self.code, 'error')})"
+
     def describe(self) -> str:
         if self.code is None:
             return "not acknowledged"
         if self.ok:
             return "acknowledged"
-        return f"refused with reason code 0x{self.code:02X} ({_REASON_NAMES.get(self.code, 'error')})"
+        return f"refused with {self.reason()}"
 
 
 @dataclass(frozen=True)
@@ -63,8 +76,14 @@ class Ticket:
 
 
 class Publisher:
-    def __init__(self, host: str, port: int, client_id: str, context: ssl.SSLContext,
-                 connect_timeout: float = CONNECT_TIMEOUT_SECONDS) -> None:
+    def __init__(
+        self,
+        host: str,
+        port: int,
+        client_id: str,
+        context: ssl.SSLContext,
+        connect_timeout: float = CONNECT_TIMEOUT_SECONDS,
+    ) -> None:
         self.host = host
         self.port = port
         self.client_id = client_id
@@ -76,8 +95,12 @@ class Publisher:
         self._given_up = False
         self._connected = False
         self._loop_running = False
-        self._client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id,
-                                   protocol=MQTTProtocolVersion.MQTTv5, reconnect_on_failure=True)
+        self._client = mqtt.Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=client_id,
+            protocol=MQTTProtocolVersion.MQTTv5,
+            reconnect_on_failure=True,
+        )
         self._client.tls_set_context(context)
         self._client.reconnect_delay_set(min_delay=1, max_delay=2)
         self._client.on_connect = self._on_connect
@@ -89,7 +112,7 @@ class Publisher:
         return f"{self.host}:{self.port}"
 
     def connect(self, retry_seconds: float, sleep: Callable[[float], None] = time.sleep) -> None:
-        """Connect, retrying refusals for `retry_seconds`; DeliveryError naming the cause if it never works."""
+        """Connect, retrying refusals for `retry_seconds`; DeliveryError naming the cause if never."""
         deadline = time.monotonic() + retry_seconds
         delay = 0.25
         while True:
@@ -98,7 +121,9 @@ class Publisher:
                 return
             except _Retryable as exc:
                 if time.monotonic() + delay > deadline:
-                    raise DeliveryError(f"cannot connect to the MQTT broker at {self.address}: {exc}") from exc
+                    raise DeliveryError(
+                        f"cannot connect to the MQTT broker at {self.address}: {exc}"
+                    ) from exc
                 log.debug("MQTT connection to %s failed (%s); retrying in %.2fs", self.address, exc, delay)
                 sleep(delay)
                 delay = min(delay * 2, 2.0)
@@ -168,13 +193,12 @@ class Publisher:
     def _drop_socket(self) -> None:
         sock = self._client.socket()
         if sock is not None:
-            try:
+            with contextlib.suppress(OSError):
                 sock.close()
-            except OSError:
-                pass
 
-    def _on_connect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
-                    properties: Any) -> None:
+    def _on_connect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: ReasonCode, properties: Any
+    ) -> None:
         code = _code(reason_code)
         with self._cond:
             self._connack = code
@@ -182,12 +206,15 @@ class Publisher:
                 self._connected = True
                 self._sessions += 1
                 if self._sessions > 1:
-                    log.warning("reconnected to the MQTT broker at %s; resending unacknowledged messages",
-                                self.address)
+                    log.warning(
+                        "reconnected to the MQTT broker at %s; resending unacknowledged messages",
+                        self.address,
+                    )
             self._cond.notify_all()
 
-    def _on_disconnect(self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: ReasonCode,
-                       properties: Any) -> None:
+    def _on_disconnect(
+        self, client: mqtt.Client, userdata: Any, flags: Any, reason_code: ReasonCode, properties: Any
+    ) -> None:
         with self._cond:
             was_connected = self._connected
             self._connected = False
@@ -197,11 +224,14 @@ class Publisher:
                     log.warning("the MQTT broker at %s dropped the connection again; giving up", self.address)
                     client.disconnect()  # ends paho's reconnect loop
                 else:
-                    log.warning("the MQTT broker at %s dropped the connection; reconnecting once", self.address)
+                    log.warning(
+                        "the MQTT broker at %s dropped the connection; reconnecting once", self.address
+                    )
             self._cond.notify_all()
 
-    def _on_publish(self, client: mqtt.Client, userdata: Any, mid: int, reason_code: ReasonCode,
-                    properties: Any) -> None:
+    def _on_publish(
+        self, client: mqtt.Client, userdata: Any, mid: int, reason_code: ReasonCode, properties: Any
+    ) -> None:
         with self._cond:
             self._acks[mid] = _code(reason_code)
             self._cond.notify_all()

@@ -1,4 +1,4 @@
-"""One detection rule: the validated, compiled form of a `[[rules]]` table from a rule file (docs/rules.md)."""
+"""One detection rule: the validated, compiled form of a `[[rules]]` table of a rule file (docs/rules.md)."""
 
 from __future__ import annotations
 
@@ -19,8 +19,8 @@ DEFAULT_EXAMPLE_PATH = "example.txt"
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)+$")
 _KNOWN_KEYS = frozenset({
     "id", "title", "severity", "confidence", "pattern", "keywords", "ignore_case", "multiline", "min_entropy",
-    "validator", "stopwords", "allow_patterns", "placeholder_filter", "generic", "path_patterns", "description",
-    "references", "examples", "negative_examples", "example_path", "pair",
+    "validator", "stopwords", "allow_patterns", "placeholder_filter", "generic", "path_patterns",
+    "description", "references", "examples", "negative_examples", "example_path", "pair",
 })
 _CONFIDENCE_RANK = {name: rank for rank, name in enumerate(reversed(CONFIDENCES))}
 _SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}
@@ -99,7 +99,7 @@ class Rule:
         return not self.path_regexes or any(p.search(lower_path) for p in self.path_regexes)
 
 
-def severity_rank(severity: str) -> int:
+def rank_severity(severity: str) -> int:
     return _SEVERITY_RANK.get(severity, 0)
 
 
@@ -262,22 +262,23 @@ def _check_pattern(pattern: str, where: str, ignore_case: bool, multiline: bool)
     except (re.error, OverflowError) as exc:
         raise RuleError(f"{where}: pattern does not compile as a bytes pattern: {exc}") from exc
     if compiled.groups != 1:
-        raise RuleError(f"{where}: pattern must have exactly one capture group (the secret), has {compiled.groups};"
-                        " use (?:...) for the others")
+        raise RuleError(f"{where}: pattern must have exactly one capture group (the secret), has "
+                        f"{compiled.groups}; use (?:...) for the others")
     if compiled.match(b""):
         raise RuleError(f"{where}: pattern matches the empty string")
-    widest = _max_width(pattern.encode("utf-8"), flags)
+    widest = _measure_max_width(pattern.encode("utf-8"), flags)
     if widest is not None and widest > MAX_MATCH_BYTES:
-        raise RuleError(f"{where}: pattern can match more than {MAX_MATCH_BYTES} bytes; bound every quantifier")
+        raise RuleError(
+            f"{where}: pattern can match more than {MAX_MATCH_BYTES} bytes; bound every quantifier")
 
 
-def _max_width(pattern: bytes, flags: int) -> int | None:
+def _measure_max_width(pattern: bytes, flags: int) -> int | None:
     """The longest possible match, from the stdlib's own parser (private API: skip the check if it moves)."""
     try:
         from re import _parser  # type: ignore[attr-defined]
 
         _, high = _parser.parse(pattern, flags).getwidth()
-    except Exception:  # noqa: BLE001 - a missing private API only disables this check
+    except Exception:
         return None
     return int(high)
 

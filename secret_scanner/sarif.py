@@ -26,12 +26,12 @@ def render_sarif(result: ScanResult, rules: tuple[Rule, ...] | None = None) -> s
 
         rules = load_rules()
     catalog = {rule.id: rule for rule in rules}
-    descriptors = [_descriptor(rule) for rule in rules]
+    descriptors = [_describe_rule(rule) for rule in rules]
     known = set(catalog)
     for finding in result.findings:  # a finding of a rule not in the given catalog still gets a descriptor
         if finding.rule_id not in known:
             known.add(finding.rule_id)
-            descriptors.append(_descriptor_from_finding(finding))
+            descriptors.append(_describe_unknown_rule(finding))
     index = {descriptor["id"]: i for i, descriptor in enumerate(descriptors)}
     log = {
         "$schema": SARIF_SCHEMA,
@@ -49,7 +49,8 @@ def render_sarif(result: ScanResult, rules: tuple[Rule, ...] | None = None) -> s
                     {"level": "warning", "message": {"text": reason}} for reason in result.incomplete_reasons
                 ],
             }],
-            "results": [_result(f, index[f.rule_id]) for f in sorted(result.findings, key=Finding.sort_key)],
+            "results": [_render_result(f, index[f.rule_id])
+                        for f in sorted(result.findings, key=Finding.sort_key)],
             "properties": {
                 "engine": result.stats.engine,
                 "filesScanned": result.stats.files_scanned,
@@ -62,10 +63,10 @@ def render_sarif(result: ScanResult, rules: tuple[Rule, ...] | None = None) -> s
     return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
 
 
-def _descriptor(rule: Rule) -> dict[str, object]:
+def _describe_rule(rule: Rule) -> dict[str, object]:
     descriptor: dict[str, object] = {
         "id": rule.id,
-        "name": _pascal(rule.id),
+        "name": _pascalize(rule.id),
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.description},
         "defaultConfiguration": {"level": _LEVELS[rule.severity]},
@@ -81,10 +82,10 @@ def _descriptor(rule: Rule) -> dict[str, object]:
     return descriptor
 
 
-def _descriptor_from_finding(finding: Finding) -> dict[str, object]:
+def _describe_unknown_rule(finding: Finding) -> dict[str, object]:
     return {
         "id": finding.rule_id,
-        "name": _pascal(finding.rule_id),
+        "name": _pascalize(finding.rule_id),
         "shortDescription": {"text": finding.title},
         "fullDescription": {"text": finding.description or finding.title},
         "defaultConfiguration": {"level": _LEVELS.get(finding.severity, "warning")},
@@ -92,18 +93,19 @@ def _descriptor_from_finding(finding: Finding) -> dict[str, object]:
     }
 
 
-def _pascal(rule_id: str) -> str:
-    return "".join(part[:1].upper() + part[1:] for part in rule_id.replace("-", ".").replace("_", ".").split("."))
+def _pascalize(rule_id: str) -> str:
+    parts = rule_id.replace("-", ".").replace("_", ".").split(".")
+    return "".join(part[:1].upper() + part[1:] for part in parts)
 
 
-def _result(finding: Finding, rule_index: int) -> dict[str, object]:
+def _render_result(finding: Finding, rule_index: int) -> dict[str, object]:
     return {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
         "level": _LEVELS.get(finding.severity, "warning"),
         "message": {"text": f"{finding.title}: {finding.redacted}"},
         "locations": [{"physicalLocation": {
-            "artifactLocation": {"uri": file_uri(finding.path)},
+            "artifactLocation": {"uri": to_file_uri(finding.path)},
             "region": {"startLine": finding.line, "startColumn": finding.column},
         }}],
         "partialFingerprints": {"secretFingerprint/v1": finding.fingerprint},
@@ -112,7 +114,7 @@ def _result(finding: Finding, rule_index: int) -> dict[str, object]:
     }
 
 
-def file_uri(path: str) -> str:
+def to_file_uri(path: str) -> str:
     """An absolute file:// URI for absolute paths (POSIX or Windows), else a relative URI reference."""
     if PureWindowsPath(path).drive and not path.startswith("/"):
         windows = PureWindowsPath(path)

@@ -11,8 +11,10 @@ from __future__ import annotations
 
 import bisect
 import dataclasses
+import io
 import logging
 import os
+import stat
 import time
 from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
@@ -24,16 +26,19 @@ from secret_scanner import filter as match_filter
 from secret_scanner.finding import Finding, ScanResult, ScanStats
 from secret_scanner.matcher import Gate, build_gate
 from secret_scanner.redaction import Fingerprinter, redact
-from secret_scanner.rule import KEYWORD_WINDOW, MAX_MATCH_BYTES, Rule, severity_rank
+from secret_scanner.rule import KEYWORD_WINDOW, MAX_MATCH_BYTES, Rule, rank_severity
 from secret_scanner.walker import FileEntry, WalkReport, iter_files
 
 log = logging.getLogger(__name__)
 
 CHUNK_BYTES = 4 * 1024 * 1024
 # Left context: lookbehinds and `^` see the real text before a block. Right margin: a match that starts in a
-# block's own region ends inside the block; a match that reaches the block's end is a cut-off artifact.
+# block's own region ends inside the block (a match that reaches the block's end is a cut-off artifact), and
+# so do the keyword windows of next-block matches that overlap it (both engines resume the next block alike).
 LEFT_CONTEXT = MAX_MATCH_BYTES
-RIGHT_MARGIN = 2 * MAX_MATCH_BYTES
+RIGHT_MARGIN = 2 * MAX_MATCH_BYTES + KEYWORD_WINDOW
+_OPEN_FLAGS = os.O_RDONLY | sum(getattr(os, flag, 0) for flag in ("O_BINARY", "O_NOFOLLOW", "O_NONBLOCK",
+                                                                     "O_NOCTTY"))
 
 
 @dataclass(frozen=True)
@@ -45,6 +50,8 @@ class ScanOptions:
     # "auto" (Hyperscan when it loads), "hyperscan" or "python"; None rules = the shipped catalog.
     engine: str = "auto"
     rules: tuple[Rule, ...] | None = None
+    # Where the compiled Hyperscan database is kept between runs (the state directory); None: no cache.
+    cache_dir: Path | None = None
 
 
 @dataclass(frozen=True)
@@ -62,10 +69,11 @@ class _Stopped(Exception):
 class Engine:
     """Rules compiled once; scans files or in-memory bytes (the same code path) into findings."""
 
-    def __init__(self, rules: Sequence[Rule], fingerprinter: Fingerprinter, engine: str = "auto") -> None:
+    def __init__(self, rules: Sequence[Rule], fingerprinter: Fingerprinter, engine: str = "auto",
+                 cache_dir: Path | None = None) -> None:
         self.rules = tuple(rules)
         self._fingerprinter = fingerprinter
-        self._gate: Gate = build_gate(self.rules, engine)
+        self._gate: Gate = build_gate(self.rules, engine, cache_dir)
         self.name = self._gate.name
         self._index = {rule.id: i for i, rule in enumerate(self.rules)}
         self._path_rules = [i for i, rule in enumerate(self.rules) if rule.path_regexes]
@@ -74,30 +82,45 @@ class Engine:
 
     def scan_bytes(self, data: bytes, path: str) -> list[Finding]:
         """Scan an in-memory file (self-test, tests): same sniffing, blocks and filters as a file on disk."""
-        import io
-
-        return self.scan_handle(io.BytesIO(data), path)
+        try:
+            return self.scan_handle(io.BytesIO(data), path)
+        except _SkippedBinary:
+            return []
 
     def scan_file(self, path: str, keep_going: Callable[[], bool] | None = None) -> list[Finding]:
-        with open(path, "rb") as handle:
+        # O_NOFOLLOW + fstat: a file swapped for a symlink or a FIFO after the walk saw it is not read (a FIFO
+        # would block forever); O_NONBLOCK makes opening a FIFO return at once.
+        descriptor = os.open(path, _OPEN_FLAGS)
+        try:
+            if not stat.S_ISREG(os.fstat(descriptor).st_mode):
+                raise _SkippedBinary
+            handle = os.fdopen(descriptor, "rb")
+        except BaseException:
+            os.close(descriptor)
+            raise
+        with handle:
             return self.scan_handle(handle, path, keep_going)
 
     def scan_handle(self, handle: BinaryIO, path: str, keep_going: Callable[[], bool] | None = None
                     ) -> list[Finding]:
-        """Findings of one file. If keep_going() turns false between blocks, raises _Stopped with the hits."""
-        first = handle.read(CHUNK_BYTES + RIGHT_MARGIN)
-        encoding = decoder.sniff(first[:decoder.SNIFF_BYTES])
+        """Findings of one file. If keep_going() turns false between blocks, raises _StoppedWith (findings
+        so far); a binary file no rule is written for raises _SkippedBinary."""
+        # Sniff from a small first read: a binary file (a photo, a video) costs 8 KiB of I/O, not 4 MiB.
+        first = handle.read(decoder.SNIFF_BYTES)
+        encoding = decoder.sniff(first)
         allowed: frozenset[int] | None = None
         lower_path = path.replace("\\", "/").lower()
         if encoding.is_binary:
-            # Binary files are scanned only by rules written for them: rules whose path_patterns name the file.
+            # Binary files are scanned only by rules written for them: path_patterns that name the file.
             allowed = frozenset(i for i in self._path_rules if self.rules[i].applies_to(lower_path))
             if not allowed:
                 raise _SkippedBinary
             encoding = decoder.UTF8
+        if len(first) == decoder.SNIFF_BYTES:
+            first += handle.read(CHUNK_BYTES + RIGHT_MARGIN - len(first))
         hits: list[_Hit] = []
         try:
-            for block in _blocks(first, handle, encoding, keep_going):
+            for block in _split_blocks(first, handle, encoding, keep_going):
                 self._scan_block(block, path, lower_path, allowed, hits)
         except _Stopped:
             raise _StoppedWith(self._resolve(hits)) from None
@@ -109,7 +132,7 @@ class Engine:
                     hits: list[_Hit]) -> None:
         data = block.data
         # Binary files: only the rules written for that file name run, ungated (both engines alike).
-        fired = sorted(allowed) if allowed is not None else self._gate.fired(data)
+        fired = sorted(allowed) if allowed is not None else self._gate.select(data)
         for index in fired:
             rule = self.rules[index]
             if rule.path_regexes and not rule.applies_to(lower_path):
@@ -123,14 +146,14 @@ class Engine:
                 block.resume[index] = block.base + match.end()
                 start, end = match.span(1)
                 if start < 0 or start == end or (
-                        allowed is None and not _keyword_near(data, match.start(), match.end(), rule)):
+                        allowed is None and not _has_keyword_near(data, match.start(), match.end(), rule)):
                     continue
                 finding = self._build_finding(rule, data[start:end], path, block, start)
                 if finding is not None:
                     hits.append(_Hit(index, block.base + start, block.base + end, finding))
 
     def _build_finding(self, rule: Rule, raw: bytes, path: str, block: _Block, offset: int) -> Finding | None:
-        secret = _canonical(decoder.to_text(raw).rstrip("\r"))
+        secret = _canonicalize(decoder.to_text(raw).rstrip("\r"))
         if not _passes_filters(rule, secret):
             return None
         line, column = block.position(offset)
@@ -164,7 +187,7 @@ class Engine:
                 continue
             partner = min(partners, key=lambda other: (abs(other.finding.line - line), other.start))
             consumed.add(id(partner))
-            severity = max(hit.finding.severity, partner.finding.severity, key=severity_rank)
+            severity = max(hit.finding.severity, partner.finding.severity, key=rank_severity)
             findings[id(hit)] = dataclasses.replace(hit.finding, confidence="high", severity=severity)
         return [findings[id(hit)] for hit in hits if id(hit) not in consumed]
 
@@ -179,21 +202,21 @@ class _StoppedWith(Exception):
         self.findings = findings
 
 
-def _canonical(secret: str) -> str:
+def _canonicalize(secret: str) -> str:
     """One identity for one key: a PEM block fingerprints the same JSON-escaped, CRLF or LF."""
     if secret.startswith(("-----BEGIN", "PuTTY-User-Key-File")):
         return secret.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\r\n", "\n")
     return secret
 
 
-def _keyword_near(data: bytes, start: int, end: int, rule: Rule) -> bool:
+def _has_keyword_near(data: bytes, start: int, end: int, rule: Rule) -> bool:
     # The contract both gates rely on: a match has a keyword in it or within KEYWORD_WINDOW bytes of it.
     window = data[max(0, start - KEYWORD_WINDOW):end + KEYWORD_WINDOW].lower()
     return any(keyword in window for keyword in rule.keyword_bytes)
 
 
 def _passes_filters(rule: Rule, secret: str) -> bool:
-    if rule.min_entropy is not None and match_filter.shannon_entropy(secret) < rule.min_entropy:
+    if rule.min_entropy is not None and match_filter.measure_entropy(secret) < rule.min_entropy:
         return False
     if rule.stopwords and match_filter.contains_stopword(secret, rule.stopwords):
         return False
@@ -201,7 +224,7 @@ def _passes_filters(rule: Rule, secret: str) -> bool:
         return False
     if rule.validator is not None and not validator.validate(rule.validator, secret):
         return False
-    return not (rule.placeholder_filter and match_filter.placeholder_reason(secret) is not None)
+    return not (rule.placeholder_filter and match_filter.detect_placeholder(secret) is not None)
 
 
 def _drop_overlaps(hits: list[_Hit], rules: Sequence[Rule]) -> list[_Hit]:
@@ -222,7 +245,7 @@ def _drop_overlaps(hits: list[_Hit], rules: Sequence[Rule]) -> list[_Hit]:
     return accepted
 
 
-# -- blocks ---------------------------------------------------------------------------------------------------
+# -- blocks ----------------------------------------------------------------------------------------------
 
 
 @dataclass
@@ -251,8 +274,11 @@ class _Block:
 
 def _read_utf8(first: bytes, handle: BinaryIO, encoding: decoder.Encoding) -> Iterator[bytes]:
     """The file's text as UTF-8 pieces: BOM skipped, UTF-16 transcoded incrementally."""
-    transcode = decoder.transcoder(encoding)
+    transcode = decoder.make_transcoder(encoding)
     piece = first[encoding.skip:]
+    if transcode is None and len(first) < CHUNK_BYTES + RIGHT_MARGIN:
+        yield piece  # the whole file came in the first read: no second read just to see the end
+        return
     while True:
         if transcode is None:
             if piece:
@@ -268,7 +294,7 @@ def _read_utf8(first: bytes, handle: BinaryIO, encoding: decoder.Encoding) -> It
         piece = handle.read(CHUNK_BYTES)
 
 
-def _blocks(first: bytes, handle: BinaryIO, encoding: decoder.Encoding,
+def _split_blocks(first: bytes, handle: BinaryIO, encoding: decoder.Encoding,
             keep_going: Callable[[], bool] | None) -> Iterator[_Block]:
     buffer = b""
     base = 0
@@ -298,7 +324,7 @@ def _blocks(first: bytes, handle: BinaryIO, encoding: decoder.Encoding,
     yield _Block(buffer, base, own_start, len(buffer), True, lines_before, chars_before, resume)
 
 
-# -- whole scan -----------------------------------------------------------------------------------------------
+# -- whole scan ------------------------------------------------------------------------------------------
 
 
 def scan(options: ScanOptions, fingerprinter: Fingerprinter,
@@ -311,7 +337,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         rules: tuple[Rule, ...] = load_rules()
     else:
         rules = options.rules
-    engine = Engine(rules, fingerprinter, options.engine)
+    engine = Engine(rules, fingerprinter, options.engine, options.cache_dir)
     deadline = started + options.time_budget_seconds if options.time_budget_seconds is not None else None
     stop_reason: list[str] = []
     scanned = 0
@@ -322,7 +348,8 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         if should_stop is not None and should_stop():
             stop_reason.append("stopped by signal")
         elif deadline is not None and time.monotonic() >= deadline:
-            stop_reason.append(f"time budget of {options.time_budget_seconds:g} s exhausted after {scanned} files")
+            budget = options.time_budget_seconds
+            stop_reason.append(f"time budget of {budget:g} s exhausted after {scanned} files")
         return not stop_reason
 
     walk = WalkReport()

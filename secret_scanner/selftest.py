@@ -36,7 +36,8 @@ def new_engine(rules: Sequence[Rule], engine: str = "auto") -> object:
     return Engine(rules, Fingerprinter(secrets.token_bytes(32), "self-test"), engine)
 
 
-def check_rule(engine: object, rule: Rule, variants: Sequence[str] = tuple(VARIANTS)) -> tuple[int, list[str]]:
+def check_rule(engine: object, rule: Rule, variants: Sequence[str] = tuple(VARIANTS)
+               ) -> tuple[int, list[str]]:
     """(checks passed, failure messages) for one rule's examples; messages never quote the example text."""
     from secret_scanner.scanner import Engine
 

@@ -54,7 +54,7 @@ def resolve_broker_address(
     timeout_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BrokerAddress:
-    """The broker address from Plugin Settings, or the default one with the reason. Raises only TlsPolicyError."""
+    """The broker address from Plugin Settings, or the default with the reason. Raises only TlsPolicyError."""
     host = urlsplit(api_base).hostname or ""
     context = tlspolicy.build_client_context(host, ca_bundle, "--keeper-api-base")
     try:
@@ -110,10 +110,16 @@ def _get(session: requests.Session, url: str, ca_bundle: Path | None, timeout: f
     verify: bool | str = str(ca_bundle) if ca_bundle is not None else False
     try:
         with warnings.catch_warnings():
-            # Unverified TLS is our documented policy for loopback only (tlspolicy); no need to say it each run.
+            # Unverified TLS is our documented policy for loopback only (tlspolicy): no need to nag.
             warnings.simplefilter("ignore", InsecureRequestWarning)
-            response = session.get(url, timeout=timeout, verify=verify, allow_redirects=False, stream=True,
-                                   headers={"Accept": "application/json"})
+            response = session.get(
+                url,
+                timeout=timeout,
+                verify=verify,
+                allow_redirects=False,
+                stream=True,
+                headers={"Accept": "application/json"},
+            )
     except requests.exceptions.SSLError as exc:
         raise SettingsError(f"Plugin Settings at {url}: TLS failed ({_describe_tls_error(exc)})") from exc
     except requests.exceptions.Timeout as exc:
@@ -137,7 +143,9 @@ def _parse_response(url: str, response: requests.Response, retry_seconds: float)
     try:
         body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
     except Exception as exc:  # urllib3 read timeouts, protocol and OS errors share no narrower base
-        raise SettingsError(f"Plugin Settings at {url}: reading the answer failed ({type(exc).__name__})") from exc
+        raise SettingsError(
+            f"Plugin Settings at {url}: reading the answer failed ({type(exc).__name__})"
+        ) from exc
     if len(body) > MAX_BODY_BYTES:
         raise SettingsError(f"Plugin Settings at {url}: answer larger than {MAX_BODY_BYTES} bytes")
     return parse_settings(url, body)

@@ -7,6 +7,7 @@ folder with a warning; it never stops a run.
 
 from __future__ import annotations
 
+import contextlib
 import itertools
 import json
 import logging
@@ -62,15 +63,21 @@ class Spool:
         try:
             self._ensure_directory()
         except OSError as exc:
-            log.error("cannot create spool %s: %s; %d message(s) lost", self.directory, exc.strerror or exc,
-                      len(payloads))
+            log.error(
+                "cannot create spool %s: %s; %d message(s) lost",
+                self.directory,
+                exc.strerror or exc,
+                len(payloads),
+            )
             return 0
         written = 0
         for payload in payloads:
             name = f"{time.time_ns():020d}-{next(_sequence):06d}-{uuid.uuid4().hex[:8]}{_SUFFIX}"
             record = {"spool_format": SPOOL_FORMAT, "topic": topic, "payload": payload.decode("utf-8")}
             try:
-                write_private_file(self.directory / name, json.dumps(record, ensure_ascii=False).encode("utf-8"))
+                write_private_file(
+                    self.directory / name, json.dumps(record, ensure_ascii=False).encode("utf-8")
+                )
             except StateError as exc:
                 log.error("%s; message not kept", exc)
                 continue
@@ -121,8 +128,14 @@ class Spool:
                 continue
             dropped += 1
         if dropped:
-            log.warning("spool %s is full (at most %d messages, %d bytes): dropped the %d oldest undelivered "
-                        "message(s)", self.directory, self.max_messages, self.max_bytes, dropped)
+            log.warning(
+                "spool %s is full (at most %d messages, %d bytes): dropped the %d oldest undelivered "
+                "message(s)",
+                self.directory,
+                self.max_messages,
+                self.max_bytes,
+                dropped,
+            )
 
     def _quarantine(self, path: Path, exc: BaseException) -> None:
         target_dir = self.directory / QUARANTINE_DIR
@@ -162,7 +175,5 @@ def _size(path: Path) -> int:
 
 def _remove_stale_temp(path: Path) -> None:
     # The run lock guarantees no other writer is alive: a temp file here is a leftover of a killed run.
-    try:
+    with contextlib.suppress(OSError):
         path.unlink(missing_ok=True)
-    except OSError:
-        pass

@@ -49,7 +49,7 @@ def checks_hostname(host: str, ca_bundle: Path | None) -> bool:
 
 
 def build_client_context(host: str, ca_bundle: Path | None, what: str) -> ssl.SSLContext:
-    """A client SSL context for `host` under the policy; raises TlsPolicyError (also for an unloadable bundle)."""
+    """A client SSL context for `host` under the policy; TlsPolicyError also for an unloadable bundle."""
     check_peer(host, ca_bundle, what)
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
     context.minimum_version = ssl.TLSVersion.TLSv1_2

@@ -1,6 +1,7 @@
-"""Named offline validators a rule can require (`validator = "..."`): structure and checksum checks, no network.
+"""Named offline validators a rule can require (`validator = "..."`): structure and checksum checks.
 
 Each validator takes the captured secret and says whether it is well-formed; a malformed match is dropped.
+No validator touches the network.
 """
 
 from __future__ import annotations
@@ -22,7 +23,7 @@ _PUTTY = re.compile(r"PuTTY-User-Key-File-[23]: [a-z0-9-]+\s+Encryption: [a-z0-9
                     r"Public-Lines: \d+\s.*Private-Lines: \d+\s.*Private-(?:MAC|Hash): [0-9a-f]+", re.DOTALL)
 
 
-def _base62(number: int) -> str:
+def _encode_base62(number: int) -> str:
     digits = ""
     while number:
         number, rem = divmod(number, 62)
@@ -36,7 +37,7 @@ def _crc32_token(secret: str, prefixes: tuple[str, ...]) -> bool:
             rest = secret[len(prefix):]
             if len(rest) != 36 or not rest.isascii() or not rest.isalnum():
                 return False
-            return _base62(zlib.crc32(rest[:30].encode("ascii"))) == rest[30:]
+            return _encode_base62(zlib.crc32(rest[:30].encode("ascii"))) == rest[30:]
     return False
 
 

@@ -31,13 +31,14 @@ SKIP_DIR_NAMES = frozenset({
 # Path endings (case-insensitive, '/'-separated) pruned: VCS object stores (compressed, and the working tree
 # is scanned anyway; .git/config itself IS scanned), package-manager caches, browser caches.
 SKIP_DIR_SUFFIXES = (
-    ".git/objects", ".git/lfs", ".git/modules", ".hg/store", ".svn/pristine", ".bzr/repository",
-    ".cache/pip", ".cache/pypoetry", ".cache/go-build", ".cache/yarn", ".cache/mozilla", ".cache/google-chrome",
-    ".cache/chromium", ".cache/thumbnails", ".cache/jetbrains", ".npm/_cacache", ".yarn/cache", ".pnpm-store",
+    ".git/objects", ".git/lfs", ".hg/store", ".svn/pristine", ".bzr/repository",
+    ".cache/pip", ".cache/pypoetry", ".cache/go-build", ".cache/yarn", ".cache/mozilla",
+    ".cache/google-chrome", ".cache/chromium", ".cache/thumbnails", ".cache/jetbrains", ".npm/_cacache",
+    ".yarn/cache", ".pnpm-store",
     ".cargo/registry", ".cargo/git", ".rustup/toolchains", "go/pkg/mod", ".m2/repository", ".ivy2/cache",
-    ".nuget/packages", ".vscode/extensions", ".vscode-server/extensions", ".local/share/trash/files/.git",
+    ".nuget/packages", ".vscode/extensions", ".vscode-server/extensions",
     ".conda/pkgs", "anaconda3/pkgs", "miniconda3/pkgs", "library/caches", "appdata/local/temp",
-    "appdata/local/microsoft/windows/inetcache", "appdata/local/packages/microsoft.windows",
+    "appdata/local/microsoft/windows/inetcache",
     "var/lib/docker/overlay2", "var/cache/apt", "var/lib/apt/lists", "etc/ssl/certs",
 )
 
@@ -46,7 +47,8 @@ _LINUX_ROOTS = ("/home", "/root", "/etc", "/opt", "/srv", "/var/www", "/usr/loca
 _MACOS_ROOTS = ("/Users", "/private/etc", "/private/var/root", "/usr/local/etc", "/opt/homebrew/etc",
                 "/Library/LaunchDaemons", "/Library/LaunchAgents", "/Library/Preferences")
 _WINDOWS_ROOTS = ("Users", "ProgramData\\ssh", "ProgramData\\Amazon", "ProgramData\\Jenkins",
-                  "ProgramData\\Docker\\config", "ProgramData\\chocolatey\\config", "ProgramData\\GitLab-Runner",
+                  "ProgramData\\Docker\\config", "ProgramData\\chocolatey\\config",
+                  "ProgramData\\GitLab-Runner",
                   "GitLab-Runner", "inetpub", "Windows\\Panther", "Windows\\System32\\sysprep",
                   "Windows\\System32\\inetsrv\\config", "unattend.xml", "autounattend.xml")
 
@@ -54,7 +56,7 @@ _WINDOWS_ROOTS = ("Users", "ProgramData\\ssh", "ProgramData\\Amazon", "ProgramDa
 def default_roots() -> tuple[Path, ...]:
     """The machine's usual places for credentials on this OS (docs/engine.md lists them), those that exist."""
     if sys.platform == "win32":
-        drive = os.environ.get("SystemDrive", "C:") + "\\"
+        drive = os.environ.get("SYSTEMDRIVE", "C:") + "\\"
         candidates = [Path(drive) / name for name in _WINDOWS_ROOTS]
     elif sys.platform == "darwin":
         candidates = [Path(p) for p in _MACOS_ROOTS]
@@ -97,7 +99,8 @@ def is_skipped_dir(name: str, path: str) -> bool:
     if name in SKIP_DIR_NAMES:
         return True
     normal = path.replace("\\", "/").lower()
-    return normal.endswith(SKIP_DIR_SUFFIXES)
+    # Object stores of submodules too (.git/modules/NAME/objects); their config files are still scanned.
+    return normal.endswith(SKIP_DIR_SUFFIXES) or (name == "objects" and "/.git/" in normal)
 
 
 def _is_pseudo(path: str) -> bool:
@@ -106,7 +109,7 @@ def _is_pseudo(path: str) -> bool:
     return any(path == p or path.startswith(p + "/") for p in PSEUDO_FILESYSTEMS)
 
 
-def _distinct_roots(roots: Iterable[Path]) -> list[str]:
+def _dedupe_roots(roots: Iterable[Path]) -> list[str]:
     """Absolute roots in order, without duplicates or roots inside another root (no file scanned twice)."""
     absolute: list[str] = []
     for root in roots:
@@ -115,15 +118,16 @@ def _distinct_roots(roots: Iterable[Path]) -> list[str]:
             absolute.append(path)
     kept = []
     for path in absolute:
-        inside = any(other != path and _contains(other, path) for other in absolute)
+        inside = any(other != path and _is_inside(other, path) for other in absolute)
         if not inside:
             kept.append(path)
     return kept
 
 
-def _contains(parent: str, child: str) -> bool:
+def _is_inside(parent: str, child: str) -> bool:
     parent = parent.rstrip("\\/")
-    return child.startswith(parent + os.sep) or (os.altsep is not None and child.startswith(parent + os.altsep))
+    separators = [os.sep] + ([os.altsep] if os.altsep else [])
+    return any(child.startswith(parent + separator) for separator in separators)
 
 
 def iter_files(roots: Iterable[Path], exclude: Sequence[str] = (), report: WalkReport | None = None
@@ -131,7 +135,7 @@ def iter_files(roots: Iterable[Path], exclude: Sequence[str] = (), report: WalkR
     """Every regular file under the roots that is not pruned, depth-first, in name order."""
     tally = report if report is not None else WalkReport()
     excluder = _Excluder(exclude)
-    for root in _distinct_roots(roots):
+    for root in _dedupe_roots(roots):
         yield from _walk_root(root, excluder, tally)
 
 
@@ -145,7 +149,8 @@ def _walk_root(root: str, excluder: _Excluder, tally: WalkReport) -> Iterator[Fi
         return
     if stat.S_ISREG(info.st_mode):
         if not excluder.excluded(root, is_dir=False):
-            yield FileEntry(root, info.st_size)
+            # The scanner opens with O_NOFOLLOW: name the real file when the root is a link to one.
+            yield FileEntry(os.path.realpath(root) if os.path.islink(root) else root, info.st_size)
         return
     if not stat.S_ISDIR(info.st_mode) or _is_pseudo(root):
         tally.skipped += 1

@@ -37,7 +37,7 @@ OBSERVER_PASSWORD = "observer-test-only"  # a throwaway local test broker's pass
 FALLBACK_BROKER_PORT = 8675
 
 
-# ---------------------------------------------------------------------------------------------- helpers
+# --------------------------------------------------------------------------------------------- helpers
 
 
 def free_port() -> int:
@@ -71,7 +71,7 @@ def _require_binary(path: str, what: str) -> None:
         pytest.skip(f"{what} ({path}) is not installed")
 
 
-# ---------------------------------------------------------------------------------------------- TLS
+# ------------------------------------------------------------------------------------------------- TLS
 
 
 @dataclass(frozen=True)
@@ -119,16 +119,25 @@ class Broker:
         except FileNotFoundError:
             return ""
 
+    def log_shows(self, text: str, timeout: float = 5.0) -> bool:
+        """Whether the broker log contains `text` (waiting a little: the broker writes it asynchronously)."""
+        return wait_until(lambda: text in self.log_text(), timeout)
+
     def connected_client_ids(self) -> list[str]:
         return re.findall(r"New client connected from \S+ as (\S+) \(p\d", self.log_text())
 
     def protocol_of(self, client_id: str) -> str | None:
-        match = re.search(rf"New client connected from \S+ as {re.escape(client_id)} \((p\d)", self.log_text())
+        match = re.search(
+            rf"New client connected from \S+ as {re.escape(client_id)} \((p\d)", self.log_text()
+        )
         return match.group(1) if match else None
 
     def start(self) -> None:
-        self.process = subprocess.Popen([MOSQUITTO, "-c", str(self.directory / "mosquitto.conf")],
-                                        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        self.process = subprocess.Popen(
+            [MOSQUITTO, "-c", str(self.directory / "mosquitto.conf")],
+            stdout=subprocess.DEVNULL,
+            stderr=subprocess.DEVNULL,
+        )
         if not wait_until(self._listening, 10):
             self.stop()
             raise RuntimeError(f"mosquitto did not start on port {self.port}:\n{self.log_text()[-2000:]}")
@@ -157,23 +166,33 @@ BrokerFactory = Callable[..., Broker]
 
 
 @pytest.fixture
-def broker_factory(tmp_path_factory: pytest.TempPathFactory, tls_material: TlsMaterial) -> Iterator[BrokerFactory]:
-    """make(allow=(topics anonymous clients may publish to), port=None) -> a started Broker."""
+def broker_factory(
+    tmp_path_factory: pytest.TempPathFactory, tls_material: TlsMaterial
+) -> Iterator[BrokerFactory]:
+    """make(allow=(topics anonymous clients may publish to), port=None, anonymous=True) -> a started Broker.
+
+    anonymous=False makes the broker refuse our (credential-less) client at CONNACK, as an agent does for a
+    process it has not registered yet."""
     _require_binary(MOSQUITTO, "mosquitto broker")
     started: list[Broker] = []
 
-    def make(allow: Sequence[str] = ("KeeperLogger", EVENT_TOPIC), port: int | None = None) -> Broker:
+    def make(
+        allow: Sequence[str] = ("KeeperLogger", EVENT_TOPIC), port: int | None = None, anonymous: bool = True
+    ) -> Broker:
         directory = tmp_path_factory.mktemp("broker")
         port = port or free_port()
         acl = "".join(f"topic write {topic}\n" for topic in allow)
         acl += f"\nuser {OBSERVER_USER}\ntopic read #\n"
         (directory / "acl").write_text(acl, encoding="utf-8")
-        subprocess.run([MOSQUITTO_PASSWD, "-b", "-c", str(directory / "passwd"), OBSERVER_USER,
-                        OBSERVER_PASSWORD], check=True, capture_output=True)
+        subprocess.run(
+            [MOSQUITTO_PASSWD, "-b", "-c", str(directory / "passwd"), OBSERVER_USER, OBSERVER_PASSWORD],
+            check=True,
+            capture_output=True,
+        )
         (directory / "mosquitto.conf").write_text(
             "user root\n"
             "per_listener_settings false\n"
-            "allow_anonymous true\n"
+            f"allow_anonymous {'true' if anonymous else 'false'}\n"
             f"password_file {directory / 'passwd'}\n"
             f"acl_file {directory / 'acl'}\n"
             "persistence false\n"
@@ -201,7 +220,7 @@ def broker(broker_factory: BrokerFactory) -> Broker:
     return broker_factory()
 
 
-# ---------------------------------------------------------------------------------------------- observer
+# -------------------------------------------------------------------------------------------- observer
 
 
 @dataclass
@@ -234,8 +253,11 @@ def observe() -> Iterator[Callable[[Broker], Observer]]:
     def start(broker: Broker) -> Observer:
         observer = Observer()
         subscribed = threading.Event()
-        client = Client(CallbackAPIVersion.VERSION2, client_id=f"observer-{len(clients)}",
-                        protocol=MQTTProtocolVersion.MQTTv5)
+        client = Client(
+            CallbackAPIVersion.VERSION2,
+            client_id=f"observer-{len(clients)}",
+            protocol=MQTTProtocolVersion.MQTTv5,
+        )
         context = ssl.create_default_context(cafile=str(broker.tls.ca_path))
         context.check_hostname = False  # the certificate names "Localhost", we dial 127.0.0.1
         client.tls_set_context(context)
@@ -266,12 +288,13 @@ def observe() -> Iterator[Callable[[Broker], Observer]]:
         client.loop_stop()
 
 
-# ---------------------------------------------------------------------------------------------- settings server
+# ------------------------------------------------------------------------------------- settings server
 
 
 @dataclass
 class SettingsServer:
-    """The agent's Plugin Settings endpoint. `mode`: ok, 403-then-ok, 403, 404, 500, garbage, missing, slow."""
+    """Plugin Settings. `mode`: ok, 403-then-ok, 403, 404, 500, garbage, missing, slow, hold (answers ok
+    once `release` is set)."""
 
     url: str
     broker_host: str = "127.0.0.1"
@@ -279,14 +302,16 @@ class SettingsServer:
     mode: str = "ok"
     forbidden_first: int = 2
     slow_seconds: float = 3.0
+    release: threading.Event = field(default_factory=threading.Event)
     requests: list[str] = field(default_factory=list)
 
     def answer(self, path: str) -> tuple[int, bytes, float]:
         self.requests.append(path)
         if path != "/api/PluginSettings/KeeperPrivilegeManager":
             return 404, b'{"error":"not found"}', 0.0
-        body = json.dumps({"broker.host": self.broker_host, "broker.port": str(self.broker_port),
-                           "other.key": "x"}).encode()
+        body = json.dumps(
+            {"broker.host": self.broker_host, "broker.port": str(self.broker_port), "other.key": "x"}
+        ).encode()
         if self.mode == "ok":
             return 200, body, 0.0
         if self.mode == "403-then-ok":
@@ -299,6 +324,9 @@ class SettingsServer:
             return 200, b'{"broker.port": "8675"}', 0.0
         if self.mode == "slow":
             return 200, body, self.slow_seconds
+        if self.mode == "hold":
+            self.release.wait(60)
+            return 200, body, 0.0
         raise AssertionError(f"unknown mode {self.mode}")
 
 
@@ -308,7 +336,7 @@ def settings_server(tls_material: TlsMaterial) -> Iterator[SettingsServer]:
     server_state = SettingsServer(url=f"https://127.0.0.1:{port}")
 
     class Handler(http.server.BaseHTTPRequestHandler):
-        def do_GET(self) -> None:  # noqa: N802 - http.server's naming
+        def do_GET(self) -> None:
             status, body, delay = server_state.answer(self.path)
             if delay:
                 time.sleep(delay)
@@ -321,7 +349,7 @@ def settings_server(tls_material: TlsMaterial) -> Iterator[SettingsServer]:
             except OSError:
                 pass  # the client gave up (timeout test)
 
-        def log_message(self, format: str, *args: Any) -> None:  # noqa: A002
+        def log_message(self, format: str, *args: Any) -> None:
             pass
 
     httpd = http.server.ThreadingHTTPServer(("127.0.0.1", port), Handler)
@@ -332,11 +360,12 @@ def settings_server(tls_material: TlsMaterial) -> Iterator[SettingsServer]:
     thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.05}, daemon=True)
     thread.start()
     yield server_state
+    server_state.release.set()
     httpd.shutdown()
     httpd.server_close()
 
 
-# ---------------------------------------------------------------------------------------------- the program
+# ----------------------------------------------------------------------------------------- the program
 
 
 @pytest.fixture
@@ -347,15 +376,17 @@ def scanner_command() -> list[str]:
 
 
 def scanner_env(**extra: str | None) -> dict[str, str]:
-    """A clean environment for a job-mode run: short test windows, our job id, nothing inherited that matters."""
+    """A clean environment for a job-mode run: short test windows, our job id, nothing inherited."""
     env = {k: v for k, v in os.environ.items() if not k.startswith(("KEEPER_", "SECRET_SCANNER_"))}
-    env.update({
-        "KEEPER_JOB_ID": JOB_ID,
-        "SECRET_SCANNER_RETRY_SECONDS": "1",
-        "SECRET_SCANNER_PUBACK_TIMEOUT": "5",
-        "SECRET_SCANNER_HTTP_TIMEOUT": "2",
-        "PYTHONUNBUFFERED": "1",
-    })
+    env.update(
+        {
+            "KEEPER_JOB_ID": JOB_ID,
+            "SECRET_SCANNER_RETRY_SECONDS": "1",
+            "SECRET_SCANNER_PUBACK_TIMEOUT": "5",
+            "SECRET_SCANNER_HTTP_TIMEOUT": "2",
+            "PYTHONUNBUFFERED": "1",
+        }
+    )
     for key, value in extra.items():
         if value is None:
             env.pop(key, None)
@@ -379,7 +410,7 @@ def plant_tree(root: Path, extra_files: int = 0) -> PlantedTree:
     (root / "deploy.env").write_text(f"# deploy settings\nGITHUB_TOKEN={github}\n", encoding="utf-8")
     (root / "aws").mkdir(exist_ok=True)
     (root / "aws" / "credentials").write_text(f"[default]\naws_access_key_id = {aws}\n", encoding="utf-8")
-    (root / "db.conf").write_text(f"host=db.internal\npassword = \"{password}\"\n", encoding="utf-8")
+    (root / "db.conf").write_text(f'host=db.internal\npassword = "{password}"\n', encoding="utf-8")
     (root / "notes.txt").write_text("nothing to see here\n", encoding="utf-8")
     for index in range(extra_files):
         (root / f"plain-{index:04d}.txt").write_text(f"line {index}\n", encoding="utf-8")

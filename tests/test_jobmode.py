@@ -1,5 +1,6 @@
 """Job mode end to end: the program as a subprocess against a real TLS mosquitto and a real HTTPS Plugin
-Settings server on loopback. Rerun against the frozen binary with SECRET_SCANNER_BIN=dist/SecretScanner/SecretScanner.
+Settings server on loopback. Rerun against the frozen binary with
+SECRET_SCANNER_BIN=dist/SecretScanner/SecretScanner.
 """
 
 from __future__ import annotations
@@ -22,7 +23,6 @@ from conftest import (
     Observer,
     PlantedTree,
     SettingsServer,
-    plant_tree,
     port_is_free,
     scanner_env,
 )
@@ -31,12 +31,22 @@ LOGGER = "KeeperLogger"
 ALLOWED_PUBLICATIONS_HINT = "mqttTopics.allowedPublications"
 
 
-def run(command: list[str], args: list[str], env: dict[str, str], timeout: float = 60) -> subprocess.CompletedProcess[str]:
+def run(
+    command: list[str], args: list[str], env: dict[str, str], timeout: float = 60
+) -> subprocess.CompletedProcess[str]:
     return subprocess.run(command + args, env=env, capture_output=True, text=True, timeout=timeout)
 
 
 def job_args(server: SettingsServer, tree: Path, state: Path, *extra: str) -> list[str]:
-    return ["--scan", f"--keeper-api-base={server.url}", "--path", str(tree), "--state-dir", str(state), *extra]
+    return [
+        "--scan",
+        f"--keeper-api-base={server.url}",
+        "--path",
+        str(tree),
+        "--state-dir",
+        str(state),
+        *extra,
+    ]
 
 
 def meta(document: dict[str, Any]) -> dict[str, Any]:
@@ -50,7 +60,15 @@ def assert_envelope(document: dict[str, Any]) -> None:
     assert document["Version"] == 1
     assert document["RespondToTopic"] is None
     data = document["MetaData"]
-    assert set(data) == {"MessageType", "LogLevel", "Source", "Category", "Message", "CorrelationId", "Context"}
+    assert set(data) == {
+        "MessageType",
+        "LogLevel",
+        "Source",
+        "Category",
+        "Message",
+        "CorrelationId",
+        "Context",
+    }
     assert data["MessageType"] == 4
     assert data["LogLevel"] in (0, 1, 2, 3, 4, 5)
     assert data["Source"] == "SecretScanner"
@@ -63,22 +81,35 @@ def assert_envelope(document: dict[str, Any]) -> None:
         assert isinstance(json.loads(data["Context"]), dict)
 
 
-# ---------------------------------------------------------------------------------------------- happy path
+# ------------------------------------------------------------------------------------------ happy path
 
 
 def test_happy_path_delivers_every_message_in_the_exact_envelope(
-    scanner_command: list[str], broker: Broker, observe: Callable[[Broker], Observer],
-    settings_server: SettingsServer, planted: PlantedTree, tmp_path: Path,
+    scanner_command: list[str],
+    broker: Broker,
+    observe: Callable[[Broker], Observer],
+    settings_server: SettingsServer,
+    planted: PlantedTree,
+    tmp_path: Path,
 ) -> None:
     settings_server.broker_port = broker.port
     observer = observe(broker)
-    proc = subprocess.Popen(scanner_command + job_args(settings_server, planted.root, tmp_path / "state"),
-                            env=scanner_env(), stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    proc = subprocess.Popen(
+        scanner_command + job_args(settings_server, planted.root, tmp_path / "state"),
+        env=scanner_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     stdout, stderr = proc.communicate(timeout=60)
 
     assert proc.returncode == 1, stderr
-    assert observer.wait_for(lambda o: any(meta(m)["Category"] == "SecretsScan" and "complete" in meta(m)["Message"]
-                                           for m in o.on_topic(LOGGER)))
+    assert observer.wait_for(
+        lambda o: any(
+            meta(m)["Category"] == "SecretsScan" and "complete" in meta(m)["Message"]
+            for m in o.on_topic(LOGGER)
+        )
+    )
     assert observer.wait_for(lambda o: len(o.on_topic(EVENT_TOPIC)) == 2)
     logs = observer.on_topic(LOGGER)
     for document in logs:
@@ -92,8 +123,17 @@ def test_happy_path_delivers_every_message_in_the_exact_envelope(
     contexts = [json.loads(meta(m)["Context"]) for m in findings]
     assert findings, "the planted AWS key id and GitHub token must be found"
     for document, context in zip(findings, contexts, strict=True):
-        assert set(context) == {"kind", "rule_id", "severity", "confidence", "path", "line", "column",
-                                "fingerprint", "redacted"}
+        assert set(context) == {
+            "kind",
+            "rule_id",
+            "severity",
+            "confidence",
+            "path",
+            "line",
+            "column",
+            "fingerprint",
+            "redacted",
+        }
         expected_level = 3 if context["severity"] in ("critical", "high") else 2
         assert meta(document)["LogLevel"] == expected_level
         assert context["path"].startswith(str(planted.root))
@@ -112,13 +152,17 @@ def test_happy_path_delivers_every_message_in_the_exact_envelope(
     client_id = f"{JOB_ID}_SecretScanner_{proc.pid}"
     assert client_id in broker.connected_client_ids()
     assert broker.protocol_of(client_id) == "p5"
-    assert f"Received DISCONNECT from {client_id}" in broker.log_text()
+    assert broker.log_shows(f"Received DISCONNECT from {client_id}")
     assert "secret(s) found" in stdout
 
 
 def test_clean_tree_exits_0_with_an_info_summary(
-    scanner_command: list[str], broker: Broker, observe: Callable[[Broker], Observer],
-    settings_server: SettingsServer, clean_tree: Path, tmp_path: Path,
+    scanner_command: list[str],
+    broker: Broker,
+    observe: Callable[[Broker], Observer],
+    settings_server: SettingsServer,
+    clean_tree: Path,
+    tmp_path: Path,
 ) -> None:
     settings_server.broker_port = broker.port
     observer = observe(broker)
@@ -126,17 +170,26 @@ def test_clean_tree_exits_0_with_an_info_summary(
     assert result.returncode == 0, result.stderr
     assert observer.wait_for(lambda o: len(o.on_topic(LOGGER)) == 2)
     start, summary = observer.on_topic(LOGGER)
+    assert json.loads(meta(start)["Context"])["kind"] == "start"
     assert meta(summary)["LogLevel"] == 1
     assert json.loads(meta(summary)["Context"])["findings"] == 0
 
 
 def test_missing_job_id_warns_and_uses_the_documented_fallback_client_id(
-    scanner_command: list[str], broker: Broker, settings_server: SettingsServer, clean_tree: Path, tmp_path: Path,
+    scanner_command: list[str],
+    broker: Broker,
+    settings_server: SettingsServer,
+    clean_tree: Path,
+    tmp_path: Path,
 ) -> None:
     settings_server.broker_port = broker.port
-    proc = subprocess.Popen(scanner_command + job_args(settings_server, clean_tree, tmp_path / "state"),
-                            env=scanner_env(KEEPER_JOB_ID=None), stdout=subprocess.PIPE, stderr=subprocess.PIPE,
-                            text=True)
+    proc = subprocess.Popen(
+        scanner_command + job_args(settings_server, clean_tree, tmp_path / "state"),
+        env=scanner_env(KEEPER_JOB_ID=None),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     _, stderr = proc.communicate(timeout=60)
     assert proc.returncode == 0, stderr
     assert "KEEPER_JOB_ID is not set" in stderr and ALLOWED_PUBLICATIONS_HINT in stderr
@@ -144,8 +197,12 @@ def test_missing_job_id_warns_and_uses_the_documented_fallback_client_id(
 
 
 def test_ca_bundle_verifies_the_agent_certificate_on_loopback(
-    scanner_command: list[str], broker: Broker, observe: Callable[[Broker], Observer],
-    settings_server: SettingsServer, clean_tree: Path, tmp_path: Path,
+    scanner_command: list[str],
+    broker: Broker,
+    observe: Callable[[Broker], Observer],
+    settings_server: SettingsServer,
+    clean_tree: Path,
+    tmp_path: Path,
 ) -> None:
     settings_server.broker_port = broker.port
     observer = observe(broker)
@@ -157,28 +214,41 @@ def test_ca_bundle_verifies_the_agent_certificate_on_loopback(
 
 
 def test_a_ca_bundle_that_did_not_issue_the_agent_certificate_fails_delivery(
-    scanner_command: list[str], broker: Broker, settings_server: SettingsServer, clean_tree: Path, tmp_path: Path,
+    scanner_command: list[str],
+    broker: Broker,
+    settings_server: SettingsServer,
+    clean_tree: Path,
+    tmp_path: Path,
 ) -> None:
     settings_server.broker_port = broker.port
-    args = job_args(settings_server, clean_tree, tmp_path / "state", "--ca-bundle", str(broker.tls.other_ca_path))
+    args = job_args(
+        settings_server, clean_tree, tmp_path / "state", "--ca-bundle", str(broker.tls.other_ca_path)
+    )
     result = run(scanner_command, args, scanner_env())
     assert result.returncode == 4, result.stderr
     assert "TLS" in result.stderr and "certificate verify failed" in result.stderr
 
 
-# ---------------------------------------------------------------------------------------------- Plugin Settings
+# ------------------------------------------------------------------------------------- Plugin Settings
 
 
 def test_plugin_settings_403_race_is_retried_then_settings_are_used(
-    scanner_command: list[str], broker: Broker, observe: Callable[[Broker], Observer],
-    settings_server: SettingsServer, clean_tree: Path, tmp_path: Path,
+    scanner_command: list[str],
+    broker: Broker,
+    observe: Callable[[Broker], Observer],
+    settings_server: SettingsServer,
+    clean_tree: Path,
+    tmp_path: Path,
 ) -> None:
     settings_server.broker_port = broker.port
     settings_server.mode = "403-then-ok"
     settings_server.forbidden_first = 2
     observer = observe(broker)
-    result = run(scanner_command, job_args(settings_server, clean_tree, tmp_path / "state"),
-                 scanner_env(SECRET_SCANNER_RETRY_SECONDS="5"))
+    result = run(
+        scanner_command,
+        job_args(settings_server, clean_tree, tmp_path / "state"),
+        scanner_env(SECRET_SCANNER_RETRY_SECONDS="5"),
+    )
     assert result.returncode == 0, result.stderr
     assert len(settings_server.requests) == 3
     assert "default broker" not in result.stderr
@@ -196,17 +266,25 @@ def fallback_broker(broker_factory: BrokerFactory) -> Broker | None:
         return None
 
 
-@pytest.mark.parametrize(("mode", "cause"), [
-    ("404", "HTTP 404"),
-    ("500", "HTTP 500"),
-    ("403", "HTTP 403"),
-    ("garbage", "not JSON"),
-    ("missing", "broker.host is missing"),
-    ("slow", "no answer within 1s"),
-])
+@pytest.mark.parametrize(
+    ("mode", "cause"),
+    [
+        ("404", "HTTP 404"),
+        ("500", "HTTP 500"),
+        ("garbage", "not JSON"),
+        ("slow", "no answer within 1s"),
+    ],
+)
+# 403 for the whole window and missing keys take the same path; tests/test_settings.py covers them in-process.
 def test_plugin_settings_failure_falls_back_to_the_default_broker_with_a_warning(
-    mode: str, cause: str, scanner_command: list[str], fallback_broker: Broker | None,
-    observe: Callable[[Broker], Observer], settings_server: SettingsServer, clean_tree: Path, tmp_path: Path,
+    mode: str,
+    cause: str,
+    scanner_command: list[str],
+    fallback_broker: Broker | None,
+    observe: Callable[[Broker], Observer],
+    settings_server: SettingsServer,
+    clean_tree: Path,
+    tmp_path: Path,
 ) -> None:
     settings_server.mode = mode
     settings_server.slow_seconds = 2.5
@@ -226,12 +304,16 @@ def test_plugin_settings_failure_falls_back_to_the_default_broker_with_a_warning
     assert any(cause in meta(m)["Message"] for m in warnings)
 
 
-# ---------------------------------------------------------------------------------------------- broker failures
+# ------------------------------------------------------------------------------------- broker failures
 
 
 def test_broker_down_exits_4_and_the_next_run_delivers_the_spool_first(
-    scanner_command: list[str], broker_factory: BrokerFactory, observe: Callable[[Broker], Observer],
-    settings_server: SettingsServer, planted: PlantedTree, tmp_path: Path,
+    scanner_command: list[str],
+    broker_factory: BrokerFactory,
+    observe: Callable[[Broker], Observer],
+    settings_server: SettingsServer,
+    planted: PlantedTree,
+    tmp_path: Path,
 ) -> None:
     from conftest import free_port
 
@@ -256,13 +338,17 @@ def test_broker_down_exits_4_and_the_next_run_delivers_the_spool_first(
     logs = observer.on_topic(LOGGER)
     order = [meta(m)["CorrelationId"] for m in logs]
     assert set(order[: len(spooled)]) == first_run_ids  # earlier run's messages come first
-    assert first_run_ids.isdisjoint(order[len(spooled):])
+    assert first_run_ids.isdisjoint(order[len(spooled) :])
     assert not list((state / "spool").glob("*.json"))
 
 
 def test_publish_refused_exits_4_naming_allowed_publications_and_keeps_messages_until_fixed(
-    scanner_command: list[str], broker_factory: BrokerFactory, observe: Callable[[Broker], Observer],
-    settings_server: SettingsServer, clean_tree: Path, tmp_path: Path,
+    scanner_command: list[str],
+    broker_factory: BrokerFactory,
+    observe: Callable[[Broker], Observer],
+    settings_server: SettingsServer,
+    clean_tree: Path,
+    tmp_path: Path,
 ) -> None:
     state = tmp_path / "state"
     denied = broker_factory(allow=())
@@ -271,7 +357,7 @@ def test_publish_refused_exits_4_naming_allowed_publications_and_keeps_messages_
     assert result.returncode == 4, result.stderr
     line = next(line for line in result.stderr.splitlines() if "refused" in line and "KeeperLogger" in line)
     assert "0x87" in line and ALLOWED_PUBLICATIONS_HINT in line and "job JSON" in line
-    assert "Denied PUBLISH" in denied.log_text()
+    assert denied.log_shows("Denied PUBLISH")
     kept = len(list((state / "spool").glob("*.json")))
     assert kept == 3  # start, summary, and the warning that the (also denied) event topic was refused
 
@@ -285,8 +371,12 @@ def test_publish_refused_exits_4_naming_allowed_publications_and_keeps_messages_
 
 
 def test_event_topic_denied_only_warns(
-    scanner_command: list[str], broker_factory: BrokerFactory, observe: Callable[[Broker], Observer],
-    settings_server: SettingsServer, planted: PlantedTree, tmp_path: Path,
+    scanner_command: list[str],
+    broker_factory: BrokerFactory,
+    observe: Callable[[Broker], Observer],
+    settings_server: SettingsServer,
+    planted: PlantedTree,
+    tmp_path: Path,
 ) -> None:
     broker = broker_factory(allow=("KeeperLogger",))
     settings_server.broker_port = broker.port
@@ -297,13 +387,19 @@ def test_event_topic_denied_only_warns(
     assert "warning" in line and ALLOWED_PUBLICATIONS_HINT in line and "0x87" in line
     assert "error" not in result.stderr
     assert observer.wait_for(lambda o: any("summary" in meta(m)["Context"] for m in o.on_topic(LOGGER)))
-    assert any(EVENT_TOPIC in meta(m)["Message"] for m in observer.on_topic(LOGGER) if meta(m)["LogLevel"] == 2)
+    assert any(
+        EVENT_TOPIC in meta(m)["Message"] for m in observer.on_topic(LOGGER) if meta(m)["LogLevel"] == 2
+    )
     assert not list((tmp_path / "state" / "spool").glob("*.json"))
 
 
 def test_custom_event_topic_is_used(
-    scanner_command: list[str], broker_factory: BrokerFactory, observe: Callable[[Broker], Observer],
-    settings_server: SettingsServer, clean_tree: Path, tmp_path: Path,
+    scanner_command: list[str],
+    broker_factory: BrokerFactory,
+    observe: Callable[[Broker], Observer],
+    settings_server: SettingsServer,
+    clean_tree: Path,
+    tmp_path: Path,
 ) -> None:
     broker = broker_factory(allow=("KeeperLogger", "Fleet/scans"))
     settings_server.broker_port = broker.port
@@ -315,34 +411,48 @@ def test_custom_event_topic_is_used(
     assert not observer.on_topic(EVENT_TOPIC)
 
 
-# ---------------------------------------------------------------------------------------------- lock
+# ------------------------------------------------------------------------------------------------ lock
 
 
 def test_second_concurrent_run_exits_5_at_once_and_the_first_completes(
-    scanner_command: list[str], broker: Broker, observe: Callable[[Broker], Observer],
-    settings_server: SettingsServer, clean_tree: Path, tmp_path: Path,
+    scanner_command: list[str],
+    broker: Broker,
+    observe: Callable[[Broker], Observer],
+    settings_server: SettingsServer,
+    clean_tree: Path,
+    tmp_path: Path,
 ) -> None:
     state = tmp_path / "state"
     settings_server.broker_port = broker.port
-    settings_server.mode = "slow"  # keeps the first run inside its lock for a while
-    settings_server.slow_seconds = 3.0
+    settings_server.mode = "hold"  # keeps the first run inside its lock until the test releases it
     observer = observe(broker)
-    first = subprocess.Popen(scanner_command + job_args(settings_server, clean_tree, state),
-                             env=scanner_env(SECRET_SCANNER_HTTP_TIMEOUT="10"), stdout=subprocess.PIPE,
-                             stderr=subprocess.PIPE, text=True)
-    lock = state / "run.lock"
-    assert _wait(lambda: lock.is_file() and lock.read_text().startswith(f"pid {first.pid} "), 20)
-    started = time.monotonic()
-    second = run(scanner_command, job_args(settings_server, clean_tree, state), scanner_env())
-    second_seconds = time.monotonic() - started
-    assert first.poll() is None, "the first run must still be running while the second is refused"
-    assert second.returncode == 5, second.stderr
-    assert f"pid {first.pid}" in second.stderr and "run lock" in second.stderr
-    assert second_seconds < 2.9  # exits without waiting for the holder (which needs >= 3 s)
+    first = subprocess.Popen(
+        scanner_command + job_args(settings_server, clean_tree, state),
+        env=scanner_env(SECRET_SCANNER_HTTP_TIMEOUT="60"),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        lock = state / "run.lock"
+        assert _wait(lambda: lock.is_file() and lock.read_text().startswith(f"pid {first.pid} "), 20)
+        # Once its settings request has arrived, the first run is held inside its lock.
+        assert _wait(lambda: len(settings_server.requests) == 1, 20)
+        second = run(scanner_command, job_args(settings_server, clean_tree, state), scanner_env())
+        # The second run ended while the first still holds the lock: it did not wait for it.
+        assert first.poll() is None, "the first run must still be running while the second is refused"
+        assert second.returncode == 5, second.stderr
+        assert f"pid {first.pid}" in second.stderr and "run lock" in second.stderr
+        settings_server.release.set()
 
-    _, stderr = first.communicate(timeout=60)
-    assert first.returncode == 0, stderr
-    assert observer.wait_for(lambda o: len(o.on_topic(LOGGER)) == 2)
+        _, stderr = first.communicate(timeout=60)
+        assert first.returncode == 0, stderr
+        assert observer.wait_for(lambda o: len(o.on_topic(LOGGER)) == 2)
+    finally:
+        settings_server.release.set()
+        if first.poll() is None:  # a failed assertion above: do not leave the run behind
+            first.kill()
+            first.wait(timeout=10)
     assert len(settings_server.requests) == 1  # the refused run never called the agent
 
 
@@ -358,21 +468,35 @@ def _wait(predicate: Callable[[], bool], timeout: float) -> bool:
     return False
 
 
-# ---------------------------------------------------------------------------------------------- usage
+# ----------------------------------------------------------------------------------------------- usage
 
 
-@pytest.mark.parametrize(("api_base", "env_extra", "expected"), [
-    ("http://127.0.0.1:6889", {}, "https URL"),
-    ("https://", {}, "https URL with a host"),
-    ("https://127.0.0.1:6889", {"KEEPER_JOB_ID": "secrets_scanner"}, "'secrets-scanner'"),
-    ("https://agent.example.com:6889", {}, "CA bundle"),
-    ("https://10.20.30.40:6889", {}, "not a loopback address"),
-])
+@pytest.mark.parametrize(
+    ("api_base", "env_extra", "expected"),
+    [
+        ("http://127.0.0.1:6889", {}, "https URL"),
+        ("https://", {}, "https URL with a host"),
+        ("https://127.0.0.1:6889", {"KEEPER_JOB_ID": "secrets_scanner"}, "'secrets-scanner'"),
+        ("https://agent.example.com:6889", {}, "CA bundle"),
+        ("https://10.20.30.40:6889", {}, "not a loopback address"),
+    ],
+)
 def test_usage_errors_exit_2(
-    api_base: str, env_extra: dict[str, str], expected: str, scanner_command: list[str],
-    clean_tree: Path, tmp_path: Path,
+    api_base: str,
+    env_extra: dict[str, str],
+    expected: str,
+    scanner_command: list[str],
+    clean_tree: Path,
+    tmp_path: Path,
 ) -> None:
-    args = ["--scan", f"--keeper-api-base={api_base}", "--path", str(clean_tree), "--state-dir", str(tmp_path / "s")]
+    args = [
+        "--scan",
+        f"--keeper-api-base={api_base}",
+        "--path",
+        str(clean_tree),
+        "--state-dir",
+        str(tmp_path / "s"),
+    ]
     result = run(scanner_command, args, scanner_env(**env_extra))
     assert result.returncode == 2, result.stderr
     assert expected in result.stderr
@@ -380,7 +504,10 @@ def test_usage_errors_exit_2(
 
 
 def test_non_loopback_broker_from_settings_without_ca_bundle_exits_2(
-    scanner_command: list[str], settings_server: SettingsServer, clean_tree: Path, tmp_path: Path,
+    scanner_command: list[str],
+    settings_server: SettingsServer,
+    clean_tree: Path,
+    tmp_path: Path,
 ) -> None:
     settings_server.broker_host = "broker.example.com"
     result = run(scanner_command, job_args(settings_server, clean_tree, tmp_path / "state"), scanner_env())

@@ -1,5 +1,6 @@
-"""Release packaging without PyInstaller: archive names and layout, SHA256SUMS, signing hooks and their notices,
-the Windows version resource, and the frozen-binary smoke test's fixture tree. A fake dist/ stands in for a build.
+"""Release packaging without PyInstaller: archive names and layout, SHA256SUMS, signing hooks and their
+notices, the Windows version resource, and the frozen-binary smoke test's fixture tree. A fake dist/ stands in
+for a build.
 """
 
 from __future__ import annotations
@@ -41,8 +42,8 @@ class FakeRunner:
     def __init__(self) -> None:
         self.calls: list[tuple[list[str], bytes | None, list[str]]] = []
 
-    def __call__(self, command: list[str], stdin: bytes | None, *, secret_args: list[str] | tuple[str, ...] = ()
-                 ) -> None:
+    def __call__(self, command: list[str], stdin: bytes | None, *,
+                 secret_args: list[str] | tuple[str, ...] = ()) -> None:
         self.calls.append((list(command), stdin, list(secret_args)))
 
 
@@ -80,8 +81,9 @@ def build(tmp: Path, os_name: str, arch: str = "x64", version: str = "1.2.3", ou
 @pytest.fixture(autouse=True)
 def no_signing_credentials(monkeypatch: pytest.MonkeyPatch) -> None:
     for name in ("WINDOWS_SIGN_CERT_PFX", "WINDOWS_SIGN_CERT_PASSWORD", "WINDOWS_SIGN_CERT_THUMBPRINT",
-                 "MACOS_SIGN_IDENTITY", "MACOS_NOTARY_PROFILE", "GPG_SIGNING_KEY_ID", "GPG_SIGNING_PASSPHRASE",
-                 "SECRET_SCANNER_REQUIRE_SIGNING", "GITHUB_ACTIONS", "SOURCE_DATE_EPOCH"):
+                 "MACOS_SIGN_IDENTITY", "MACOS_NOTARY_PROFILE", "GPG_SIGNING_KEY_ID",
+                 "GPG_SIGNING_PASSPHRASE", "SECRET_SCANNER_REQUIRE_SIGNING", "GITHUB_ACTIONS",
+                 "SOURCE_DATE_EPOCH"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -159,7 +161,7 @@ def test_a_stale_build_with_another_version_is_refused(tmp_path: Path) -> None:
     fake = tmp_path / "SecretScanner"
     fake.write_text("#!/bin/sh\necho 'SecretScanner 0.0.9'\n")
     fake.chmod(0o755)
-    with pytest.raises(package.PackagingError, match="0.0.9"):
+    with pytest.raises(package.PackagingError, match=r"0\.0\.9"):
         package.check_binary_version(fake, "1.2.3")
     package.check_binary_version(fake, "0.0.9")
 
@@ -185,7 +187,8 @@ def test_sha256sums_cover_every_archive_and_only_archives(tmp_path: Path) -> Non
 def test_sha256sums_pass_sha256sum_check(tmp_path: Path) -> None:
     out = tmp_path / "out"
     build(tmp_path, "linux", out=out)
-    done = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, text=True, check=False)
+    done = subprocess.run(["sha256sum", "-c", "SHA256SUMS"], cwd=out, capture_output=True, text=True,
+                          check=False)
     assert done.returncode == 0, done.stdout + done.stderr
 
 
@@ -194,10 +197,11 @@ def test_sums_only_mode_refuses_an_empty_folder(tmp_path: Path) -> None:
     assert package.main(["--sums-only", "--out", str(tmp_path / "empty")]) == 1
 
 
-# ---------------------------------------------------------------------------------------------- signing notices
+# ------------------------------------------------------------------------------------- signing notices
 
 
-def test_unsigned_packaging_prints_a_notice_for_each_hook(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
+def test_unsigned_packaging_prints_a_notice_for_each_hook(tmp_path: Path,
+                                                          capsys: pytest.CaptureFixture[str]) -> None:
     build(tmp_path, "windows")
     build(tmp_path, "linux")
     err = capsys.readouterr().err
@@ -226,7 +230,8 @@ def test_signtool_gets_the_pfx_password_but_the_echo_masks_it(tmp_path: Path) ->
     pfx.write_bytes(b"not really a pfx")
     password = "pfx-" + "pass-" + "word-for-test"
     runner = FakeRunner()
-    env = {"WINDOWS_SIGN_CERT_PFX": str(pfx), "WINDOWS_SIGN_CERT_PASSWORD": password, "SIGNTOOL": "signtool.exe"}
+    env = {"WINDOWS_SIGN_CERT_PFX": str(pfx), "WINDOWS_SIGN_CERT_PASSWORD": password,
+           "SIGNTOOL": "signtool.exe"}
     outcome = sign.sign_windows([tmp_path / "SecretScanner.exe"], env=env, run=runner)
     assert outcome.signed
     sign_call, verify_call = runner.calls
@@ -277,20 +282,21 @@ def test_real_gpg_detached_signature_verifies(tmp_path: Path, monkeypatch: pytes
     home = tmp_path / "gnupg"
     home.mkdir(mode=0o700)
     monkeypatch.setenv("GNUPGHOME", str(home))
-    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key", "Release Test <release@example.test>",
-                    "ed25519", "sign", "1d"], check=True, capture_output=True, timeout=60)
+    subprocess.run(["gpg", "--batch", "--passphrase", "", "--quick-gen-key",
+                    "Release Test <release@example.test>", "ed25519", "sign", "1d"],
+                   check=True, capture_output=True, timeout=60)
     archive = tmp_path / "SecretScanner-1.2.3-linux-x64.tar.gz"
     archive.write_bytes(b"archive bytes")
     assert sign.sign_gpg([archive], env={"GPG_SIGNING_KEY_ID": "release@example.test"}).signed
     signature = tmp_path / "SecretScanner-1.2.3-linux-x64.tar.gz.asc"
     assert signature.read_text().startswith("-----BEGIN PGP SIGNATURE-----")
     archive.write_bytes(b"tampered bytes")
-    tampered = subprocess.run(["gpg", "--batch", "--verify", str(signature), str(archive)], capture_output=True,
-                              check=False)
+    tampered = subprocess.run(["gpg", "--batch", "--verify", str(signature), str(archive)],
+                              capture_output=True, check=False)
     assert tampered.returncode != 0
 
 
-# ---------------------------------------------------------------------------------------------- version resource
+# ------------------------------------------------------------------------------------ version resource
 
 
 @pytest.mark.parametrize(("version", "expected"), [
@@ -328,7 +334,7 @@ def test_version_resource_text_is_the_structure_pyinstaller_evaluates() -> None:
     assert strings["ProductVersion"] == "1.2.3" and strings["OriginalFilename"] == "SecretScanner.exe"
 
 
-@pytest.mark.skipif(sys.platform != "win32", reason="PyInstaller's version-resource code imports win32 modules")
+@pytest.mark.skipif(sys.platform != "win32", reason="PyInstaller's version-resource code needs win32 modules")
 def test_version_resource_text_loads_in_pyinstaller(tmp_path: Path) -> None:
     versioninfo: Any = pytest.importorskip("PyInstaller.utils.win32.versioninfo")
     path = version_info.write_version_info(tmp_path / "v.txt", "1.2.3", "SecretScanner", "Secrets scanner")
