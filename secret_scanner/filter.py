@@ -37,7 +37,7 @@ _TYPES = frozenset({
     "str | none", "none | str", "string?", "char[]", "byte[]", "[]byte", "&str", "secretstr", "secretbytes",
     "list[str]", "dict", "text", "varchar", "number", "integer", "float",
 })
-_MASK_RUN = re.compile(r"(?i)x{4,}|\*{3,}|\.{4,}|#{4,}|•{3,}|_{6,}|-{6,}|0{8,}")
+_MASK_RUN = re.compile(r"x{4,}|X{4,}|\*{3,}|\.{4,}|#{4,}|•{3,}|_{6,}|-{6,}|0{8,}")
 _CODE_REFERENCE = re.compile(
     r"^!?(?:self|this|cls|config|conf|cfg|settings|options|opts|params|args|props|ctx|context|request|req|"
     r"env|credentials|creds|secrets|vars|data|form|user|account)(?:\.|\[|\?\.|->)"

@@ -13,17 +13,17 @@ findings by construction; tests/test_engine_equivalence.py checks it.
 
 from __future__ import annotations
 
-import contextlib
 import hashlib
 import json
 import logging
-import os
 import platform
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from secret_scanner.errors import StateError
 from secret_scanner.rule import Rule
+from secret_scanner.statedir import write_private_file
 
 log = logging.getLogger(__name__)
 
@@ -60,6 +60,8 @@ class HyperscanGate:
 
     def __init__(self, rules: Sequence[Rule], hyperscan: Any) -> None:
         self._hs = hyperscan
+        self._error = hyperscan.error
+        self._fallback = KeywordGate(rules)
         self.modes: dict[str, str] = {}
         self._empty = not rules
         self.database: Any = None
@@ -90,8 +92,12 @@ class HyperscanGate:
         self._database.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
 
     @classmethod
-    def from_database(cls, database: Any, modes: dict[str, str]) -> HyperscanGate:
+    def from_database(cls, database: Any, modes: dict[str, str], rules: Sequence[Rule], hyperscan: Any
+                      ) -> HyperscanGate:
         gate = cls.__new__(cls)
+        gate._hs = hyperscan
+        gate._error = hyperscan.error
+        gate._fallback = KeywordGate(rules)
         gate._database = gate.database = database
         gate.modes = dict(modes)
         gate._empty = False
@@ -138,7 +144,12 @@ class HyperscanGate:
         def on_match(rule_index: int, start: int, end: int, flags: int, context: object) -> None:
             hits.add(rule_index)
 
-        self._database.scan(block, match_event_handler=on_match)
+        try:
+            self._database.scan(block, match_event_handler=on_match)
+        except self._error as exc:
+            # Never lose a block to a native failure: the keyword gate is a superset too, findings stay equal.
+            log.warning("Hyperscan scan failed (%s); this block is gated by keywords", exc)
+            return self._fallback.select(block)
         return sorted(hits)
 
 
@@ -208,7 +219,7 @@ def _load_cached(rules: Sequence[Rule], hyperscan: Any, cache_dir: Path) -> Hype
         if not isinstance(exc, FileNotFoundError):
             log.debug("Hyperscan cache %s unusable (%s); compiling", path, type(exc).__name__)
         return None
-    return HyperscanGate.from_database(database, meta["modes"])
+    return HyperscanGate.from_database(database, meta["modes"], rules, hyperscan)
 
 
 def _store_cached(gate: HyperscanGate, rules: Sequence[Rule], hyperscan: Any, cache_dir: Path) -> None:
@@ -216,14 +227,10 @@ def _store_cached(gate: HyperscanGate, rules: Sequence[Rule], hyperscan: Any, ca
         return
     path, key = _locate_cache(rules, hyperscan, cache_dir)
     header = json.dumps({"key": key, "modes": gate.modes}).encode()
-    temporary = path.with_name(f"{path.name}.{os.getpid()}.tmp")
     try:
-        temporary.write_bytes(header + b"\n" + hyperscan.dumpb(gate.database))
-        os.replace(temporary, path)
+        write_private_file(path, header + b"\n" + hyperscan.dumpb(gate.database))
         for stale in cache_dir.glob("hyperscan-*.db"):  # databases of earlier rule sets or versions
             if stale != path:
                 stale.unlink()
-    except OSError as exc:
-        log.debug("cannot write Hyperscan cache %s: %s", path, exc.strerror or type(exc).__name__)
-        with contextlib.suppress(OSError):
-            temporary.unlink()
+    except (OSError, StateError) as exc:
+        log.debug("cannot write Hyperscan cache %s: %s", path, type(exc).__name__)

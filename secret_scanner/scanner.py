@@ -62,6 +62,14 @@ class _Hit:
     finding: Finding
 
 
+@dataclass(frozen=True)
+class _Veto:
+    """A span a specific rule recognised and rejected (bad checksum, known fake): generic rules keep off."""
+
+    start: int
+    end: int
+
+
 class _Stopped(Exception):
     """Raised between blocks of a large file when the time budget or a stop request ends the scan."""
 
@@ -119,17 +127,18 @@ class Engine:
         if len(first) == decoder.SNIFF_BYTES:
             first += handle.read(CHUNK_BYTES + RIGHT_MARGIN - len(first))
         hits: list[_Hit] = []
+        vetoes: list[_Veto] = []
         try:
             for block in _split_blocks(first, handle, encoding, keep_going):
-                self._scan_block(block, path, lower_path, allowed, hits)
+                self._scan_block(block, path, lower_path, allowed, hits, vetoes)
         except _Stopped:
-            raise _StoppedWith(self._resolve(hits)) from None
-        return self._resolve(hits)
+            raise _StoppedWith(self._resolve(hits, vetoes)) from None
+        return self._resolve(hits, vetoes)
 
     # -- one block ----------------------------------------------------------------------------------------
 
     def _scan_block(self, block: _Block, path: str, lower_path: str, allowed: frozenset[int] | None,
-                    hits: list[_Hit]) -> None:
+                    hits: list[_Hit], vetoes: list[_Veto]) -> None:
         data = block.data
         # Binary files: only the rules written for that file name run, ungated (both engines alike).
         fired = sorted(allowed) if allowed is not None else self._gate.select(data)
@@ -151,6 +160,8 @@ class Engine:
                 finding = self._build_finding(rule, data[start:end], path, block, start)
                 if finding is not None:
                     hits.append(_Hit(index, block.base + start, block.base + end, finding))
+                elif not rule.generic and _is_known_fake(rule, data[start:end]):
+                    vetoes.append(_Veto(block.base + start, block.base + end))
 
     def _build_finding(self, rule: Rule, raw: bytes, path: str, block: _Block, offset: int) -> Finding | None:
         secret = _canonicalize(decoder.to_text(raw).rstrip("\r"))
@@ -166,7 +177,10 @@ class Engine:
 
     # -- per file -----------------------------------------------------------------------------------------
 
-    def _resolve(self, hits: list[_Hit]) -> list[Finding]:
+    def _resolve(self, hits: list[_Hit], vetoes: list[_Veto]) -> list[Finding]:
+        if vetoes:
+            hits = [hit for hit in hits if not (self.rules[hit.rule_index].generic and any(
+                veto.start < hit.end and hit.start < veto.end for veto in vetoes))]
         if not hits:
             return []
         kept = _drop_overlaps(hits, self.rules)
@@ -213,6 +227,14 @@ def _has_keyword_near(data: bytes, start: int, end: int, rule: Rule) -> bool:
     # The contract both gates rely on: a match has a keyword in it or within KEYWORD_WINDOW bytes of it.
     window = data[max(0, start - KEYWORD_WINDOW):end + KEYWORD_WINDOW].lower()
     return any(keyword in window for keyword in rule.keyword_bytes)
+
+
+def _is_known_fake(rule: Rule, raw: bytes) -> bool:
+    """Rejected by the rule's own knowledge of the format (checksum, allow-list), not by a loose threshold."""
+    secret = _canonicalize(decoder.to_text(raw).rstrip("\r"))
+    if rule.validator is not None and not validator.validate(rule.validator, secret):
+        return True
+    return bool(rule.allow_regexes) and match_filter.matches_allow_pattern(secret, rule.allow_regexes)
 
 
 def _passes_filters(rule: Rule, secret: str) -> bool:

@@ -144,3 +144,15 @@ def test_disk_cache_round_trip_and_corruption(tmp_path: Path) -> None:
     matcher._CACHE.clear()
     recompiled = build_gate(rules, "hyperscan", cache)
     assert recompiled.select(sample) == built.select(sample)
+
+
+def test_a_failing_hyperscan_scan_falls_back_to_keywords(mocker: object) -> None:
+    rules = load_rules(TEST_RULES)
+    gate = HyperscanGate(rules, hyperscan)
+    sample = b"x lbtoken=lbabcdefghij0123456789 y"
+    expected = gate.select(sample)
+    broken = mocker.MagicMock()  # type: ignore[attr-defined]
+    broken.scan.side_effect = hyperscan.error("scratch in use")
+    gate._database = broken
+    assert gate.select(sample) == KeywordGate(rules).select(sample)
+    assert set(expected) <= set(gate.select(sample))

@@ -1,0 +1,37 @@
+"""A value a specific rule recognises and rejects (bad checksum, known fake) is not re-reported by generic rules."""
+
+from __future__ import annotations
+
+import pytest
+
+from secret_scanner.catalog import load_rules
+from secret_scanner.redaction import Fingerprinter
+from secret_scanner.scanner import Engine
+from secret_scanner.specimen import make
+
+
+@pytest.fixture(scope="module")
+def engine() -> Engine:
+    return Engine(load_rules(), Fingerprinter(b"k" * 32, "install"), engine="python")
+
+
+def _corrupt_checksum(token: str) -> str:
+    return token[:-1] + ("A" if token[-1] != "A" else "B")
+
+
+@pytest.mark.parametrize("template", ["export GITHUB_TOKEN={}\n", "password = {}\n", "token: {}\n"])
+def test_valid_token_found_once_by_its_specific_rule(engine: Engine, template: str) -> None:
+    findings = engine.scan_bytes(template.format(make("github", "ghp_")).encode(), "home/u/.bash_history")
+    assert [f.rule_id for f in findings] == ["github.pat"]
+
+
+@pytest.mark.parametrize("template", ["export GITHUB_TOKEN={}\n", "password = {}\n", "token: {}\n"])
+def test_bad_checksum_token_is_not_picked_up_by_generic_rules(engine: Engine, template: str) -> None:
+    bad = _corrupt_checksum(make("github", "ghp_"))
+    assert engine.scan_bytes(template.format(bad).encode(), "home/u/.bash_history") == []
+
+
+def test_generic_password_elsewhere_on_the_line_still_found(engine: Engine) -> None:
+    bad = _corrupt_checksum(make("github", "ghp_"))
+    text = f"token_note={bad}\nDB_PASSWORD={make('password', '18')}\n"
+    assert [f.line for f in engine.scan_bytes(text.encode(), "srv/app/.env")] == [2]
