@@ -19,6 +19,7 @@ from types import FrameType, TracebackType
 from urllib.parse import urlsplit
 
 from secret_scanner import __version__
+from secret_scanner.argtype import parse_positive_float, parse_positive_int
 from secret_scanner.config import Config, load_config, locate_config
 from secret_scanner.errors import (
     ConfigError,
@@ -64,35 +65,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="fleet config file (default: secret-scanner.toml beside the binary)")
     parser.add_argument("--event-topic", metavar="TOPIC",
                         help="job event topic (default: Jobs/{KEEPER_JOB_ID}/events)")
-    parser.add_argument("--max-finding-messages", type=_positive_int, metavar="N",
+    parser.add_argument("--max-finding-messages", type=parse_positive_int, metavar="N",
                         help="KeeperLogger messages for single findings per run; the rest are summarised (default 100)")
-    parser.add_argument("--time-budget", type=_positive_float, metavar="SECONDS",
+    parser.add_argument("--time-budget", type=parse_positive_float, metavar="SECONDS",
                         help="stop scanning after this long and report what was found (default 2700)")
-    parser.add_argument("--max-file-size", type=_positive_int, metavar="BYTES",
+    parser.add_argument("--max-file-size", type=parse_positive_int, metavar="BYTES",
                         help="skip files larger than this (default 50 MiB)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
     parser.add_argument("--verbose", action="store_true", help="log progress details to stderr")
     return parser
-
-
-def _positive_int(text: str) -> int:
-    try:
-        value = int(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a whole number: {text!r}") from None
-    if value <= 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
-
-
-def _positive_float(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -248,12 +229,18 @@ def _run_engine(
 
 def _check_api_base(url: str) -> str:
     parts = urlsplit(url)
+    # A URL may carry user:password@: name it without that part.
+    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
     if parts.scheme != "https" or not parts.hostname:
-        raise UsageError(f"--keeper-api-base must be an https URL with a host, e.g. https://127.0.0.1:6889 (got {url!r})")
+        raise UsageError(
+            f"--keeper-api-base must be an https URL with a host, e.g. https://127.0.0.1:6889 (got {shown!r})"
+        )
+    if parts.username is not None or parts.password is not None:
+        raise UsageError(f"--keeper-api-base must not carry credentials (got {shown!r})")
     try:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError as exc:
-        raise UsageError(f"--keeper-api-base has an invalid port: {url!r}") from exc
+        raise UsageError(f"--keeper-api-base has an invalid port: {shown!r}") from exc
     return url.rstrip("/")
 
 

@@ -44,12 +44,12 @@ _CLASSES = {
 
 def expand(text: str, rng: random.Random | None = None) -> str:
     """Replace every `<gen:...>` marker in `text` with a fresh specimen."""
-    generator = rng or random.Random()  # noqa: S311 - specimens, not keys
+    generator = rng or random.Random()
     return _MARKER.sub(lambda m: make(m.group(1), m.group(2), generator), text)
 
 
 def make(kind: str, arg: str | None = None, rng: random.Random | None = None) -> str:
-    generator = rng or random.Random()  # noqa: S311
+    generator = rng or random.Random()
     if kind in _CLASSES:
         return _random(generator, _CLASSES[kind], _length(arg, kind))
     maker = _MAKERS.get(kind)

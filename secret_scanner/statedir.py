@@ -19,7 +19,7 @@ def default_state_dir() -> Path:
     """
     if sys.platform == "win32":
         if _is_windows_admin():
-            return Path(os.environ.get("ProgramData", r"C:\ProgramData")) / "SecretScanner"
+            return Path(os.environ.get("PROGRAMDATA", r"C:\ProgramData")) / "SecretScanner"
         return Path(os.environ.get("LOCALAPPDATA", str(Path.home() / "AppData" / "Local"))) / "SecretScanner"
     privileged = os.geteuid() == 0
     if sys.platform == "darwin":

@@ -115,3 +115,50 @@ def test_exit_70_internal_error_never_prints_the_exception_message(
 def test_every_exit_code_has_a_test() -> None:
     tested = {"CLEAN", "SECRETS_FOUND", "USAGE", "INCOMPLETE", "DELIVERY_FAILED", "LOCKED", "INTERNAL"}
     assert {code.name for code in ExitCode} == tested
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:6889", "https://", "https://127.0.0.1:notaport", "https://ops:{pw}@127.0.0.1:6889"]
+)
+def test_bad_api_base_is_a_usage_error_that_never_echoes_credentials(
+    main: Main, clean_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str
+) -> None:
+    password = specimen.make("password", "20")
+    code = main("--scan", "--keeper-api-base", url.format(pw=password), "--path", str(clean_tree),
+                "--state-dir", str(tmp_path / "s"))
+    captured = capsys.readouterr()
+    assert code == ExitCode.USAGE
+    assert "--keeper-api-base" in captured.err
+    assert password not in captured.err + captured.out
+
+
+def test_unknown_config_key_is_a_usage_error(main: Main, clean_tree: Path, tmp_path: Path) -> None:
+    config = tmp_path / "secret-scanner.toml"
+    config.write_text('fingerprint_kee = "typo"\n', encoding="utf-8")
+    code = main("--scan", "--config", str(config), "--path", str(clean_tree), "--state-dir", str(tmp_path / "s"))
+    assert code == ExitCode.USAGE
+
+
+def test_org_key_makes_fingerprints_comparable_across_installs(
+    main: Main, planted: PlantedTree, tmp_path: Path
+) -> None:
+    import json
+
+    config = tmp_path / "secret-scanner.toml"
+    config.write_text(f'fingerprint_key = "{specimen.make("alnum", "40")}"\n', encoding="utf-8")
+    prints = []
+    for install in ("a", "b"):
+        report = tmp_path / f"{install}.json"
+        main("--scan", "--config", str(config), "--path", str(planted.root), "--state-dir", str(tmp_path / install),
+             "--report", str(report), "--quiet")
+        data = json.loads(report.read_text(encoding="utf-8"))
+        assert data["fingerprint_scope"] == "organization"
+        prints.append(sorted(f["fingerprint"] for f in data["findings"]))
+    assert prints[0] and prints[0] == prints[1]
+    # Without the org key each install has its own random key: the same secrets fingerprint differently.
+    local = []
+    for install in ("c", "d"):
+        report = tmp_path / f"{install}.json"
+        main("--scan", "--path", str(planted.root), "--state-dir", str(tmp_path / install), "--report", str(report))
+        local.append(sorted(f["fingerprint"] for f in json.loads(report.read_text(encoding="utf-8"))["findings"]))
+    assert local[0] and not set(local[0]) & set(local[1])

@@ -43,6 +43,7 @@ from secret_scanner.admin.agentroot import (
     known_roots,
 )
 from secret_scanner.admin.jobcheck import CheckOptions, validate_job
+from secret_scanner.argtype import parse_positive_float
 from secret_scanner.errors import ScannerError, UsageError
 
 log = logging.getLogger(__name__)
@@ -108,7 +109,7 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--ca", type=Path, metavar="FILE",
                         help="CA bundle that verifies the agent certificate (without it, loopback only: "
                              "verification skipped)")
-    parser.add_argument("--timeout", type=_positive_seconds, default=30.0, metavar="SECONDS",
+    parser.add_argument("--timeout", type=parse_positive_float, default=30.0, metavar="SECONDS",
                         help="per-request timeout (default 30)")
     parser.add_argument("--trigger", action="store_true", help="run the job once after deploying it")
     parser.add_argument("--set-executable-path", action="store_true",
@@ -119,16 +120,6 @@ def build_parser() -> argparse.ArgumentParser:
     parser.add_argument("--dry-run", action="store_true", help="show what would happen; change nothing")
     parser.add_argument("--verbose", action="store_true", help="log details to stderr")
     return parser
-
-
-def _positive_seconds(text: str) -> float:
-    try:
-        value = float(text)
-    except ValueError:
-        raise argparse.ArgumentTypeError(f"not a number: {text!r}") from None
-    if not value > 0:
-        raise argparse.ArgumentTypeError(f"must be positive: {text!r}")
-    return value
 
 
 def main(argv: Sequence[str] | None = None) -> int:
