@@ -219,7 +219,7 @@ class _StoppedWith(Exception):
 def _canonicalize(secret: str) -> str:
     """One identity for one key: a PEM block fingerprints the same JSON-escaped, CRLF or LF."""
     if secret.startswith(("-----BEGIN", "PuTTY-User-Key-File")):
-        return secret.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\r\n", "\n")
+        return secret.replace("\\r\\n", "\n").replace("\\n", "\n").replace("\\/", "/").replace("\r\n", "\n")
     return secret
 
 

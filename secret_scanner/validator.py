@@ -82,7 +82,7 @@ def is_pem_private_key(secret: str) -> bool:
     JSON-escaped PEM (literal backslash-n inside a JSON string, as in GCP service-account files) is unescaped
     first. Encrypted PEM (Proc-Type headers) counts: it is still a private key, protected by a passphrase.
     """
-    text = secret.replace("\\r", "").replace("\\n", "\n").replace("\r", "")
+    text = secret.replace("\\r", "").replace("\\n", "\n").replace("\\/", "/").replace("\r", "")
     if text.startswith("PuTTY-User-Key-File-"):
         return _PUTTY.match(text) is not None
     match = _PEM.search(text)
