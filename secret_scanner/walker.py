@@ -40,7 +40,12 @@ SKIP_DIR_SUFFIXES = (
     ".conda/pkgs", "anaconda3/pkgs", "miniconda3/pkgs", "library/caches", "appdata/local/temp",
     "appdata/local/microsoft/windows/inetcache",
     "var/lib/docker/overlay2", "var/cache/apt", "var/lib/apt/lists", "etc/ssl/certs",
+    # Language runtimes installed by version managers: their standard libraries ship public test keys
+    # (CPython's test/certdata) that would be reported on every developer machine of a fleet.
+    ".pyenv/versions", ".nvm/versions", ".rbenv/versions", ".sdkman/candidates", ".local/share/uv/python",
 )
+# A Python standard library (lib/python3.12), wherever the interpreter is installed: third-party code too.
+_PYTHON_STDLIB = re.compile(r"python\d(?:\.\d+)?")
 
 _LINUX_ROOTS = ("/home", "/root", "/etc", "/opt", "/srv", "/var/www", "/usr/local/etc", "/var/spool/cron",
                 "/var/lib/jenkins")
@@ -99,6 +104,8 @@ def is_skipped_dir(name: str, path: str) -> bool:
     if name in SKIP_DIR_NAMES:
         return True
     normal = path.replace("\\", "/").lower()
+    if _PYTHON_STDLIB.fullmatch(name) and normal.endswith("/lib/" + name):
+        return True
     # Object stores of submodules too (.git/modules/NAME/objects); their config files are still scanned.
     return normal.endswith(SKIP_DIR_SUFFIXES) or (name == "objects" and "/.git/" in normal)
 

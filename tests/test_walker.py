@@ -175,3 +175,23 @@ def test_pseudo_filesystem_root_is_not_walked() -> None:
     result = _scan(Path("/proc/self"))
     assert result.stats.files_scanned == 0
     assert result.stats.files_skipped == 1
+
+
+def test_language_runtime_installs_are_pruned_like_package_folders(tmp_path: Path) -> None:
+    from secret_scanner.walker import iter_files
+
+    kept = tmp_path / "home" / "dev" / "project" / "settings.ini"
+    pruned = [
+        tmp_path / "home" / "dev" / ".pyenv" / "versions" / "3.12.1" / "README",
+        tmp_path / "usr" / "local" / "lib" / "python3.12" / "test" / "certdata" / "keycert.pem",
+        tmp_path / "home" / "dev" / ".nvm" / "versions" / "node" / "v20.0.0" / "x.js",
+    ]
+    for path in [kept, *pruned]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text("x\n")
+    # A folder merely named like a runtime elsewhere is still scanned.
+    lookalike = tmp_path / "home" / "dev" / "notes" / "python3.12" / "todo.txt"
+    lookalike.parent.mkdir(parents=True)
+    lookalike.write_text("x\n")
+    found = {entry.path for entry in iter_files([tmp_path])}
+    assert found == {str(kept), str(lookalike)}
