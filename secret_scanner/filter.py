@@ -133,6 +133,28 @@ def is_i18n_key(secret: str) -> bool:
     return _I18N_KEY.match(secret) is not None
 
 
+_TEST_WORDS = frozenset({"test", "tests", "testing", "fake", "dummy", "mock", "stub", "fixture", "sample",
+                         "notreal", "not", "real", "invalid", "bogus", "demo", "example"})
+_WORD_SPLIT = re.compile(r"[-_.\s]+")
+# Ciphertext kept in config files: Jasypt ENC(...), SOPS ENC[...], Vault transit vault:v1:, Spring {cipher},
+# Ansible vault. The plaintext is not here; the key that decrypts it is what matters (and has its own rules).
+_ENCRYPTED = re.compile(r"^(?:ENC\(|ENC\[|vault:v\d+:|\{cipher\}|\$ANSIBLE_VAULT;|enc:|encrypted:)", re.IGNORECASE)
+
+
+def is_test_value(secret: str) -> bool:
+    """test-token-1234, fake_password_for_tests: a value made of words, one of which says it is not real.
+
+    Only short words: sk_test_<random> is a real (test-mode) key, its random part is no word."""
+    words = [word for word in _WORD_SPLIT.split(secret.lower()) if word]
+    return (len(words) >= 2 and all(len(word) <= 12 for word in words)
+            and any(word.rstrip("0123456789") in _TEST_WORDS for word in words))
+
+
+def is_encrypted_value(secret: str) -> bool:
+    """ENC(...), vault:v1:..., {cipher}...: encrypted at rest, not a usable secret."""
+    return _ENCRYPTED.match(secret) is not None
+
+
 PLACEHOLDER_FILTERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("empty", is_empty),
     ("documentation value", is_documentation_value),
@@ -147,7 +169,24 @@ PLACEHOLDER_FILTERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("ui text", is_ui_text),
     ("file path", is_file_path),
     ("i18n key", is_i18n_key),
+    ("test value", is_test_value),
+    ("encrypted value", is_encrypted_value),
 )
+
+# Prefixes that identify a provider's token format. A generic rule never reports a value that starts with
+# one: a well-formed token is claimed by its provider's specific rule, so what is left is truncated or
+# malformed (ghp_ + 10 characters, AKIA + 8).
+_PROVIDER_PREFIXES = (
+    "ghp_", "gho_", "ghu_", "ghs_", "ghr_", "github_pat_", "glpat-", "gldt-", "glrt-", "xoxb-", "xoxp-", "xoxa-",
+    "xoxr-", "xoxe-", "xapp-", "sk-proj-", "sk-svcacct-", "sk-admin-", "sk-ant-", "sk_live_", "sk_test_",
+    "rk_live_", "npm_", "pypi-", "hf_", "akia", "asia", "dop_v1_", "doo_v1_", "shpat_", "shpss_", "lin_api_",
+    "pmak-", "nrak-", "glsa_", "glc_", "hvs.", "hvb.", "sg.", "dapi",
+)
+
+
+def has_provider_prefix(secret: str) -> bool:
+    """The value starts like a provider token (case-insensitive for AWS-style upper-case prefixes)."""
+    return secret.lower().startswith(_PROVIDER_PREFIXES)
 
 
 def detect_placeholder(secret: str) -> str | None:

@@ -238,6 +238,8 @@ def _is_known_fake(rule: Rule, raw: bytes) -> bool:
 
 
 def _passes_filters(rule: Rule, secret: str) -> bool:
+    if rule.generic and match_filter.has_provider_prefix(secret):
+        return False
     if rule.min_entropy is not None and match_filter.measure_entropy(secret) < rule.min_entropy:
         return False
     if rule.stopwords and match_filter.contains_stopword(secret, rule.stopwords):

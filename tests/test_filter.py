@@ -110,3 +110,32 @@ examples = ['raw_key = "<gen:alnum:32>"']
     assert found(f'api_key = "pk_{real}"') == []  # allow pattern
     assert found('api_key = "${API_KEY}"') == []  # placeholder filter
     assert found('raw_key = "${API_KEY}"') == ["test.raw"]  # placeholder_filter = false
+
+
+@pytest.mark.parametrize("value", ["test-token-1234", "fake_password_for_tests", "test-password-not-real",
+                                   "dummy.secret.value"])
+def test_values_made_of_test_words_are_placeholders(value: str) -> None:
+    assert match_filter.is_test_value(value)
+
+
+@pytest.mark.parametrize("value", ["sk_test_" + "4eC39HqLyjWDarjtT1zdp7dc", "Tester2024!", "c0ntest-Xq9#vLp2"])
+def test_real_looking_values_with_test_in_them_are_not_test_values(value: str) -> None:
+    assert not match_filter.is_test_value(value)
+
+
+@pytest.mark.parametrize("value", ["ENC(+eb/4xgzhGUFJ5SLgW6CBi9n)", "vault:v1:xYlu+FXOFpVufo6BNqkHe8MQ==",
+                                   "{cipher}AQB3kP0Zy8", "ENC[AES256_GCM,data:Zm9v]"])
+def test_encrypted_values_are_not_secrets(value: str) -> None:
+    assert match_filter.is_encrypted_value(value)
+    assert match_filter.detect_placeholder(value) is not None
+
+
+@pytest.mark.parametrize("value", ["ghp_iYNLexf9ElChiC", "AKIA83WV8KPQ", "sk-proj-uIOOceYTAw", "xoxb-134289"])
+def test_provider_prefixed_values_are_recognised(value: str) -> None:
+    assert match_filter.has_provider_prefix(value)
+
+
+def test_truncated_provider_token_is_not_reported_by_generic_rules() -> None:
+    engine = Engine(load_rules(), Fingerprinter(b"k" * 32, "install"), engine="python")
+    text = 'access_token = "ghp_iYNLexf9ElChiCq2"\nREDIS_PASSWORD=AKIAK8RZXH5UQ7\n'
+    assert engine.scan_bytes(text.encode(), "srv/app/.env") == []
