@@ -45,7 +45,7 @@ section "frozen: SecretScanner --self-test"
 section "frozen: local scan of a planted fixture tree (expect exit 1, planted rule ids, no leak)"
 "$PY" build/fixture_tree.py run "$FROZEN" --work "$WORK/fixture" --expect-engine hyperscan
 
-section "frozen: real-broker job mode (SECRET_SCANNER_BIN=$FROZEN pytest tests/test_jobmode.py)"
+section "frozen: real-broker job mode and leak check (SECRET_SCANNER_BIN=$FROZEN pytest tests/test_jobmode.py tests/test_leak.py)"
 SECRET_SCANNER_BIN=$FROZEN "$PY" -m pytest -q -p no:cacheprovider tests/test_jobmode.py tests/test_leak.py
 
 section "job definitions: secret-scanner-jobs validate jobs/*.json"
