@@ -229,18 +229,20 @@ def _run_engine(
 
 def _check_api_base(url: str) -> str:
     parts = urlsplit(url)
-    # A URL may carry user:password@: name it without that part.
-    shown = parts._replace(netloc=parts.netloc.rpartition("@")[2]).geturl()
+    # Name the URL by scheme and host only: user:password@, a path, a query or a fragment may carry a secret,
+    # and a password holding '#' or '?' even moves part of itself into the fragment or query.
+    shown = f"{parts.scheme}://{parts.hostname or ''}"
     if parts.scheme != "https" or not parts.hostname:
         raise UsageError(
             f"--keeper-api-base must be an https URL with a host, e.g. https://127.0.0.1:6889 (got {shown!r})"
         )
-    if parts.username is not None or parts.password is not None:
-        raise UsageError(f"--keeper-api-base must not carry credentials (got {shown!r})")
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        raise UsageError(f"--keeper-api-base must be scheme, host and port only, without credentials, query or "
+                         f"fragment (got {shown!r})")
     try:
         parts.port  # noqa: B018 - raises on a malformed port
     except ValueError as exc:
-        raise UsageError(f"--keeper-api-base has an invalid port: {shown!r}") from exc
+        raise UsageError(f"--keeper-api-base has an invalid port (host {parts.hostname!r})") from exc
     return url.rstrip("/")
 
 

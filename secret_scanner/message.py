@@ -17,6 +17,7 @@ from enum import IntEnum
 
 from secret_scanner import __version__
 from secret_scanner.finding import SEVERITIES, Finding, ScanResult
+from secret_scanner.report import summarize
 
 SOURCE = "SecretScanner"
 LOGGER_TOPIC = "KeeperLogger"
@@ -158,19 +159,13 @@ def overflow_message(rest: Sequence[Finding], cap: int, run_id: str) -> dict[str
 def summary_message(result: ScanResult, run_id: str, listed: int) -> dict[str, object]:
     stats = result.stats
     counts = result.count_by_severity()
-    found = f"{len(result.findings)} secret(s) found" + (
-        " (" + ", ".join(f"{n} {s}" for s, n in counts.items() if n) + ")" if result.findings else ""
-    )
-    state = "complete" if result.complete else "INCOMPLETE (" + "; ".join(result.incomplete_reasons) + ")"
-    text = (
-        f"Secret scan {state}: {found} in {stats.files_scanned} file(s), {stats.files_skipped} skipped, "
-        f"{stats.read_errors} unreadable, {stats.duration_seconds:.1f}s."
-    )
+    # clean_text (in build_log_message) folds newlines that a reason may carry.
+    text = summarize(result)
     level = LogLevel.WARNING if result.findings or not result.complete else LogLevel.INFO
     context = {
         "kind": "summary",
         "complete": result.complete,
-        "incomplete_reasons": [clean_text(r, 200) for r in result.incomplete_reasons[:10]],
+        "incomplete_reasons": _clean_reasons(result),
         "findings": len(result.findings),
         "by_severity": counts,
         "findings_listed": listed,
@@ -203,12 +198,16 @@ def completed_event(
         "event": "completed",
         **_event_base(job_id, run_id, now),
         "complete": result.complete,
-        "incomplete_reasons": [clean_text(r, 200) for r in result.incomplete_reasons[:10]],
+        "incomplete_reasons": _clean_reasons(result),
         "findings": len(result.findings),
         "counts": result.count_by_severity(),
         "files_scanned": result.stats.files_scanned,
         "duration_seconds": round(result.stats.duration_seconds, 3),
     }
+
+
+def _clean_reasons(result: ScanResult) -> list[str]:
+    return [clean_text(reason, 200) for reason in result.incomplete_reasons[:10]]
 
 
 def _event_base(job_id: str, run_id: str, now: datetime | None) -> dict[str, object]:

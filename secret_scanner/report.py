@@ -62,13 +62,13 @@ def render_text(result: ScanResult) -> str:
 
 
 def summarize(result: ScanResult) -> str:
-    """One line, no newlines: used on stdout and as the KeeperLogger summary message."""
+    """One line: printed on stdout and sent as the KeeperLogger summary message (one wording for both)."""
     stats = result.stats
     counts = result.count_by_severity()
     by_severity = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     found = f"{len(result.findings)} secret(s) found" + (f" ({by_severity})" if by_severity else "")
-    state = "complete" if result.complete else "INCOMPLETE: " + "; ".join(result.incomplete_reasons)
+    state = "complete" if result.complete else "INCOMPLETE (" + "; ".join(result.incomplete_reasons) + ")"
     return (
-        f"Scan {state}. {found} in {stats.files_scanned} file(s), "
+        f"Secret scan {state}: {found} in {stats.files_scanned} file(s), "
         f"{stats.files_skipped} skipped, {stats.read_errors} unreadable, {stats.duration_seconds:.1f}s."
     )

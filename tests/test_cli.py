@@ -118,7 +118,9 @@ def test_every_exit_code_has_a_test() -> None:
 
 
 @pytest.mark.parametrize(
-    "url", ["http://127.0.0.1:6889", "https://", "https://127.0.0.1:notaport", "https://ops:{pw}@127.0.0.1:6889"]
+    "url",
+    ["http://127.0.0.1:6889", "https://", "https://127.0.0.1:notaport", "https://ops:{pw}@127.0.0.1:6889",
+     "https://ops:ab#{pw}@127.0.0.1:6889", "https://ops:ab?{pw}@127.0.0.1:6889", "https://127.0.0.1:6889/?t={pw}"],
 )
 def test_bad_api_base_is_a_usage_error_that_never_echoes_credentials(
     main: Main, clean_tree: Path, tmp_path: Path, capsys: pytest.CaptureFixture[str], url: str

@@ -548,3 +548,19 @@ def test_no_agent_root_found_lists_the_roots_tried(
     err = capsys.readouterr().err
     assert "no agent root found (tried " in err and str(known_roots()[0]) in err
     assert env.agent.calls == []
+
+
+@pytest.mark.parametrize(
+    "url", ["http://127.0.0.1:6889", "https://admin:{pw}@127.0.0.1:6889", "https://admin:ab#{pw}@127.0.0.1:6889",
+            "https://127.0.0.1:6889/?token={pw}", "https://127.0.0.1:bad{pw}"],
+)
+def test_bad_api_base_never_echoes_what_may_be_a_secret(url: str) -> None:
+    from secret_scanner import specimen
+    from secret_scanner.admin.agentapi import split_base_url
+    from secret_scanner.errors import UsageError
+
+    password = specimen.make("password", "20")
+    with pytest.raises(UsageError) as caught:
+        split_base_url(url.format(pw=password))
+    assert "--api-base" in str(caught.value)
+    assert password not in str(caught.value)

@@ -56,6 +56,6 @@ def test_text_report_lists_each_finding_with_location_and_preview(
     text = report.read_text(encoding="utf-8")
     assert f"{root / 'app' / '.env'}:1:14" in text
     assert "ghp_...(40 chars)" in text
-    assert text.strip().splitlines()[-1].startswith("Scan complete. ")
+    assert text.strip().splitlines()[-1].startswith("Secret scan complete: ")
     assert capsys.readouterr().out == text  # the same table is printed locally
     assert not [s for s in secrets if s in text]

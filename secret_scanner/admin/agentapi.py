@@ -96,13 +96,17 @@ class _Reply:
 def split_base_url(url: str) -> tuple[str, int, str]:
     """Host, port and path prefix of an https API base URL."""
     parts = urlsplit(url)
+    # Name the URL by scheme and host only: credentials, a query or a fragment may carry a secret.
+    shown = f"{parts.scheme}://{parts.hostname or ''}"
     if parts.scheme != "https" or not parts.hostname:
-        raise UsageError(f"--api-base must be an https URL with a host, like {DEFAULT_API_BASE} "
-                         f"(got {url!r})")
+        raise UsageError(f"--api-base must be an https URL with a host, like {DEFAULT_API_BASE} (got {shown!r})")
+    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
+        raise UsageError(f"--api-base must not carry credentials, a query or a fragment (got {shown!r}); "
+                         "authenticate with --cert and --key")
     try:
         port = parts.port or 443
     except ValueError as exc:
-        raise UsageError(f"--api-base has an invalid port: {url!r}") from exc
+        raise UsageError(f"--api-base has an invalid port (host {parts.hostname!r})") from exc
     return parts.hostname, port, parts.path.rstrip("/")
 
 
