@@ -1,6 +1,6 @@
 """Benchmark corpus: three realistic endpoint file trees (windows/, linux/, macos/) with planted secrets.
 
-Every planted secret is made fresh from the seed with `secret_scanner.specimen` (or the token shapes below),
+Every planted secret is made fresh from the seed with `secret_scanner.catalog.specimen` (or the token shapes below),
 placed where it lives on a real machine, and recorded in `manifest.json` with its file, 1-based line span in
 the decoded text, family, expected severity class and the sha256 of its value (never the value itself).
 Hard negatives -- text that looks like a secret but is not -- are recorded the same way with their kind.
@@ -25,7 +25,7 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
 
-from secret_scanner import specimen
+from secret_scanner.catalog import specimen
 
 GENERATOR_VERSION = 1
 TREES = ("windows", "linux", "macos")

@@ -2,7 +2,7 @@
 
     python build/fixture_tree.py run dist/SecretScanner/SecretScanner [--work DIR]
 
-It makes the tree with secret_scanner.specimen (no live-format secret is stored anywhere), runs
+It makes the tree with secret_scanner.catalog.specimen (no live-format secret is stored anywhere), runs
 `SecretScanner --scan --path TREE --report REPORT --state-dir STATE`, and checks: exit code 1 (secrets found),
 every planted rule id in the JSON report, nothing reported in the clean file, no planted value anywhere in
 stdout, stderr or the report, and (with --expect-engine hyperscan) that the native engine was used.
@@ -21,7 +21,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
-from secret_scanner import specimen
+from secret_scanner.catalog import specimen
 
 SECRETS_FOUND = 1
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import multiprocessing
 
-from secret_scanner.cli import run
+from secret_scanner.cli.scanner import run
 
 if __name__ == "__main__":
     # A frozen program that ever starts a worker process must call this first, or the child re-runs main().

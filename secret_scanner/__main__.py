@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from secret_scanner.cli import run
+from secret_scanner.cli.scanner import run
 
 if __name__ == "__main__":
     run()

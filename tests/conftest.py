@@ -26,7 +26,7 @@ from typing import Any
 import pytest
 import trustme
 
-from secret_scanner import specimen
+from secret_scanner.catalog import specimen
 
 MOSQUITTO = os.environ.get("SECRET_SCANNER_TEST_MOSQUITTO", "/usr/sbin/mosquitto")
 MOSQUITTO_PASSWD = shutil.which("mosquitto_passwd") or "/usr/bin/mosquitto_passwd"

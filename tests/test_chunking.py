@@ -7,11 +7,12 @@ from pathlib import Path
 
 import pytest
 
-from secret_scanner import scanner, specimen
-from secret_scanner.catalog import load_rules
-from secret_scanner.finding import ScanResult
-from secret_scanner.redaction import Fingerprinter
-from secret_scanner.scanner import ScanOptions, scan
+from secret_scanner.catalog import specimen
+from secret_scanner.catalog.loader import load_rules
+from secret_scanner.engine import scan as scanner
+from secret_scanner.engine.identity import Fingerprinter
+from secret_scanner.engine.scan import ScanOptions, scan
+from secret_scanner.model import ScanResult
 
 TEST_RULES = Path(__file__).parent / "data" / "engine_rules"
 CHUNK = 64 * 1024

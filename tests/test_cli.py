@@ -1,4 +1,4 @@
-"""One test per exit code (secret_scanner.exitcode.ExitCode), running cli.main in-process."""
+"""One test per exit code (secret_scanner.cli.exitcodes.ExitCode), running cli.main in-process."""
 
 from __future__ import annotations
 
@@ -9,9 +9,10 @@ import pytest
 from conftest import PlantedTree, SettingsServer, free_port, plant_tree
 from pytest_mock import MockerFixture
 
-from secret_scanner import cli, specimen
-from secret_scanner.exitcode import ExitCode
-from secret_scanner.lock import acquire_run_lock
+from secret_scanner.catalog import specimen
+from secret_scanner.cli import scanner as cli
+from secret_scanner.cli.exitcodes import ExitCode
+from secret_scanner.state.lock import acquire_run_lock
 
 Main = Callable[..., int]
 
@@ -103,7 +104,7 @@ def test_exit_70_internal_error_never_prints_the_exception_message(
 ) -> None:
     secret = specimen.make("github", "ghp_")
     tree = plant_tree(tmp_path / "tree")
-    mocker.patch("secret_scanner.scanner.scan", side_effect=RuntimeError(f"could not parse {secret}"))
+    mocker.patch("secret_scanner.engine.scan.scan", side_effect=RuntimeError(f"could not parse {secret}"))
     code = main("--scan", "--path", str(tree.root), "--state-dir", str(tmp_path / "s"))
     captured = capsys.readouterr()
     assert code == ExitCode.INTERNAL

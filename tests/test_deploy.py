@@ -555,8 +555,8 @@ def test_no_agent_root_found_lists_the_roots_tried(
             "https://127.0.0.1:6889/?token={pw}", "https://127.0.0.1:bad{pw}"],
 )
 def test_bad_api_base_never_echoes_what_may_be_a_secret(url: str) -> None:
-    from secret_scanner import specimen
     from secret_scanner.admin.agentapi import split_base_url
+    from secret_scanner.catalog import specimen
     from secret_scanner.errors import UsageError
 
     password = specimen.make("password", "20")

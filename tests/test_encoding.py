@@ -9,11 +9,12 @@ from pathlib import Path
 
 import pytest
 
-from secret_scanner import decoder, specimen
-from secret_scanner.catalog import load_rules
-from secret_scanner.finding import Finding
-from secret_scanner.redaction import Fingerprinter
-from secret_scanner.scanner import Engine, ScanOptions, scan
+from secret_scanner.catalog import specimen
+from secret_scanner.catalog.loader import load_rules
+from secret_scanner.engine import decoding as decoder
+from secret_scanner.engine.identity import Fingerprinter
+from secret_scanner.engine.scan import Engine, ScanOptions, scan
+from secret_scanner.model import Finding
 
 TEST_RULES = Path(__file__).parent / "data" / "engine_rules"
 ENCODINGS: dict[str, Callable[[str], bytes]] = {

@@ -7,14 +7,14 @@ from pathlib import Path
 
 import pytest
 
-from secret_scanner import specimen
-from secret_scanner.catalog import load_rules
+from secret_scanner.catalog import specimen
+from secret_scanner.catalog.loader import load_rules
+from secret_scanner.catalog.rule import Rule
+from secret_scanner.engine.gate import HyperscanGate, KeywordGate, build_gate
+from secret_scanner.engine.identity import Fingerprinter
+from secret_scanner.engine.scan import ScanOptions, scan
 from secret_scanner.errors import RuleError
-from secret_scanner.finding import ScanResult
-from secret_scanner.matcher import HyperscanGate, KeywordGate, build_gate
-from secret_scanner.redaction import Fingerprinter
-from secret_scanner.rule import Rule
-from secret_scanner.scanner import ScanOptions, scan
+from secret_scanner.model import ScanResult
 
 hyperscan = pytest.importorskip("hyperscan")
 TEST_RULES = Path(__file__).parent / "data" / "engine_rules"
@@ -124,7 +124,7 @@ def test_python_engine_is_used_when_hyperscan_cannot_load(mocker: object) -> Non
 
 
 def test_disk_cache_round_trip_and_corruption(tmp_path: Path) -> None:
-    from secret_scanner import matcher
+    from secret_scanner.engine import gate as matcher
 
     rules = load_rules(TEST_RULES)
     cache = tmp_path / "cache"

@@ -12,12 +12,12 @@ from pathlib import Path
 import pytest
 
 from secret_scanner.errors import LockHeldError
-from secret_scanner.lock import LOCK_FILE, acquire_run_lock
+from secret_scanner.state.lock import LOCK_FILE, acquire_run_lock
 
 HOLD = textwrap.dedent("""
     import sys, time
     from pathlib import Path
-    from secret_scanner.lock import acquire_run_lock
+    from secret_scanner.state.lock import acquire_run_lock
     with acquire_run_lock(Path(sys.argv[1])):
         print("held", flush=True)
         time.sleep(60)

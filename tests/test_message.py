@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from secret_scanner import message
-from secret_scanner.finding import Finding, ScanResult, ScanStats
+from secret_scanner.jobmode import messages as message
+from secret_scanner.model import Finding, ScanResult, ScanStats
 
 RUN = "6c0f5f7e-3a8e-4a55-9d0e-2b7b8d0f1a11"
 

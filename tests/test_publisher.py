@@ -11,12 +11,12 @@ from pathlib import Path
 import pytest
 from conftest import JOB_ID, Broker, BrokerFactory, Observer, SettingsServer, free_port
 
-from secret_scanner import message
-from secret_scanner.delivery import JobSettings, run_job
 from secret_scanner.errors import DeliveryError
-from secret_scanner.finding import Finding, ScanResult, ScanStats
-from secret_scanner.publisher import Publisher
-from secret_scanner.tlspolicy import build_client_context
+from secret_scanner.jobmode import messages as message
+from secret_scanner.jobmode.mqtt import Publisher
+from secret_scanner.jobmode.run import JobSettings, run_job
+from secret_scanner.model import Finding, ScanResult, ScanStats
+from secret_scanner.net.tls import build_client_context
 
 
 def make_publisher(broker: Broker, ca: Path | None = None, port: int | None = None) -> Publisher:

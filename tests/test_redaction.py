@@ -10,12 +10,13 @@ from pathlib import Path
 
 import pytest
 
-from secret_scanner import report, specimen
-from secret_scanner.catalog import load_rules
+from secret_scanner.catalog import specimen
+from secret_scanner.catalog.loader import load_rules
+from secret_scanner.engine.identity import Fingerprinter, load_fingerprinter, redact
+from secret_scanner.engine.scan import ScanOptions, scan
 from secret_scanner.errors import StateError
-from secret_scanner.redaction import Fingerprinter, load_fingerprinter, redact
-from secret_scanner.sarif import render_sarif
-from secret_scanner.scanner import ScanOptions, scan
+from secret_scanner.output import report
+from secret_scanner.output.sarif import render_sarif
 
 TEST_RULES = Path(__file__).parent / "data" / "engine_rules"
 

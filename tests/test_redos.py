@@ -10,11 +10,11 @@ from pathlib import Path
 
 import pytest
 
-from secret_scanner.catalog import load_rules
+from secret_scanner.catalog.loader import load_rules
+from secret_scanner.catalog.rule import Rule
+from secret_scanner.engine.identity import Fingerprinter
+from secret_scanner.engine.scan import Engine
 from secret_scanner.errors import RuleError
-from secret_scanner.redaction import Fingerprinter
-from secret_scanner.rule import Rule
-from secret_scanner.scanner import Engine
 
 TEST_RULES = Path(__file__).parent / "data" / "engine_rules"
 SIZE = 100 * 1024

@@ -9,7 +9,8 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from secret_scanner import cli, specimen
+from secret_scanner.catalog import specimen
+from secret_scanner.cli import scanner as cli
 
 
 @pytest.fixture

@@ -8,12 +8,12 @@ from pathlib import Path
 import jsonschema
 import pytest
 
-from secret_scanner import specimen
-from secret_scanner.catalog import load_rules
-from secret_scanner.finding import Finding, ScanResult, ScanStats
-from secret_scanner.redaction import Fingerprinter
-from secret_scanner.sarif import render_sarif, to_file_uri
-from secret_scanner.scanner import ScanOptions, scan
+from secret_scanner.catalog import specimen
+from secret_scanner.catalog.loader import load_rules
+from secret_scanner.engine.identity import Fingerprinter
+from secret_scanner.engine.scan import ScanOptions, scan
+from secret_scanner.model import Finding, ScanResult, ScanStats
+from secret_scanner.output.sarif import render_sarif, to_file_uri
 
 DATA = Path(__file__).parent / "data"
 TEST_RULES = DATA / "engine_rules"

@@ -9,8 +9,8 @@ from pathlib import Path
 
 import pytest
 
-from secret_scanner import message
-from secret_scanner.spool import Spool
+from secret_scanner.jobmode import messages as message
+from secret_scanner.jobmode.spool import Spool
 
 
 def payload(text: str) -> bytes:

@@ -9,7 +9,7 @@ import pytest
 from conftest import TlsMaterial
 
 from secret_scanner.errors import TlsPolicyError
-from secret_scanner.tlspolicy import build_client_context, check_peer, checks_hostname, is_loopback
+from secret_scanner.net.tls import build_client_context, check_peer, checks_hostname, is_loopback
 
 
 @pytest.mark.parametrize(

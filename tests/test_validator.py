@@ -7,7 +7,8 @@ import json
 
 import pytest
 
-from secret_scanner import specimen, validator
+from secret_scanner.catalog import specimen
+from secret_scanner.catalog import validators as validator
 
 
 @pytest.mark.parametrize("prefix", ["ghp_", "gho_", "ghu_", "ghs_", "ghr_"])

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 import pytest
 
-from secret_scanner.catalog import load_rules
-from secret_scanner.redaction import Fingerprinter
-from secret_scanner.scanner import Engine
-from secret_scanner.specimen import make
+from secret_scanner.catalog.loader import load_rules
+from secret_scanner.catalog.specimen import make
+from secret_scanner.engine.identity import Fingerprinter
+from secret_scanner.engine.scan import Engine
 
 
 @pytest.fixture(scope="module")

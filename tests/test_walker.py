@@ -8,11 +8,12 @@ from pathlib import Path
 
 import pytest
 
-from secret_scanner import specimen, walker
-from secret_scanner.catalog import load_rules
-from secret_scanner.finding import ScanResult
-from secret_scanner.redaction import Fingerprinter
-from secret_scanner.scanner import ScanOptions, scan
+from secret_scanner.catalog import specimen
+from secret_scanner.catalog.loader import load_rules
+from secret_scanner.engine import walk as walker
+from secret_scanner.engine.identity import Fingerprinter
+from secret_scanner.engine.scan import ScanOptions, scan
+from secret_scanner.model import ScanResult
 
 TEST_RULES = Path(__file__).parent / "data" / "engine_rules"
 
@@ -54,7 +55,7 @@ def test_fifo_is_skipped_not_read(tmp_path: Path) -> None:
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 @pytest.mark.timeout(30)
 def test_a_fifo_swapped_in_after_the_walk_is_not_read(tmp_path: Path) -> None:
-    from secret_scanner.scanner import Engine, _scan_entry
+    from secret_scanner.engine.scan import Engine, _scan_entry
 
     os.mkfifo(tmp_path / "was-a-file.txt")
     engine = Engine(load_rules(TEST_RULES), Fingerprinter(b"k" * 32, "test"), "python")
@@ -64,7 +65,7 @@ def test_a_fifo_swapped_in_after_the_walk_is_not_read(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX symlinks")
 def test_a_symlink_swapped_in_after_the_walk_is_not_followed(tmp_path: Path) -> None:
-    from secret_scanner.scanner import Engine, _scan_entry
+    from secret_scanner.engine.scan import Engine, _scan_entry
 
     _token_file(tmp_path / "target.txt")
     (tmp_path / "link.txt").symlink_to(tmp_path / "target.txt")
@@ -113,7 +114,7 @@ def test_unreadable_root_makes_the_scan_incomplete(tmp_path: Path, mocker: objec
             raise PermissionError(13, "Permission denied")
         return real_scandir(path)
 
-    mocker.patch("secret_scanner.walker.os.scandir", side_effect=scandir)  # type: ignore[attr-defined]
+    mocker.patch("secret_scanner.engine.walk.os.scandir", side_effect=scandir)  # type: ignore[attr-defined]
     result = _scan(tmp_path / "ok", locked)
     assert len(result.findings) == 1
     assert not result.complete
@@ -137,8 +138,8 @@ def test_unreadable_file_and_dir_count_as_read_errors(tmp_path: Path, mocker: ob
             raise PermissionError(13, "Permission denied")
         return real_scandir(path)
 
-    mocker.patch("secret_scanner.scanner.os.open", side_effect=fake_open)  # type: ignore[attr-defined]
-    mocker.patch("secret_scanner.walker.os.scandir", side_effect=scandir)  # type: ignore[attr-defined]
+    mocker.patch("secret_scanner.engine.scan.os.open", side_effect=fake_open)  # type: ignore[attr-defined]
+    mocker.patch("secret_scanner.engine.walk.os.scandir", side_effect=scandir)  # type: ignore[attr-defined]
     result = _scan(tmp_path)
     assert _names(result, tmp_path) == ["a.txt"]
     assert result.stats.read_errors == 2
@@ -178,7 +179,7 @@ def test_pseudo_filesystem_root_is_not_walked() -> None:
 
 
 def test_language_runtime_installs_are_pruned_like_package_folders(tmp_path: Path) -> None:
-    from secret_scanner.walker import iter_files
+    from secret_scanner.engine.walk import iter_files
 
     kept = tmp_path / "home" / "dev" / "project" / "settings.ini"
     pruned = [

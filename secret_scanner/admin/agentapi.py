@@ -17,7 +17,7 @@ from typing import Any
 from urllib.parse import quote, urlsplit
 
 from secret_scanner.errors import ScannerError, TlsPolicyError, UsageError
-from secret_scanner.tlspolicy import checks_hostname, is_loopback
+from secret_scanner.net.tls import checks_hostname, is_loopback
 
 log = logging.getLogger(__name__)
 
@@ -111,7 +111,7 @@ def split_base_url(url: str) -> tuple[str, int, str]:
 
 
 def build_tls_context(target: ApiTarget) -> ssl.SSLContext:
-    """TLS for the agent API, under the scanner's policy (secret_scanner.tlspolicy): verify against the CA
+    """TLS for the agent API, under the scanner's policy (secret_scanner.net.tls): verify against the CA
     bundle (host name too, except on loopback), or skip verification for loopback hosts only."""
     host, _, _ = split_base_url(target.base_url)
     if target.ca_bundle is not None:

@@ -43,7 +43,7 @@ from secret_scanner.admin.agentroot import (
     known_roots,
 )
 from secret_scanner.admin.jobcheck import CheckOptions, validate_job
-from secret_scanner.argtype import parse_positive_float
+from secret_scanner.cli.argtypes import parse_positive_float
 from secret_scanner.errors import ScannerError, UsageError
 
 log = logging.getLogger(__name__)

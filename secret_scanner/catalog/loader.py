@@ -12,9 +12,9 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
+from secret_scanner.catalog.rule import Rule, parse_rule
 from secret_scanner.errors import RuleError
-from secret_scanner.finding import SEVERITIES
-from secret_scanner.rule import Rule, parse_rule
+from secret_scanner.model import SEVERITIES
 
 
 def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:

@@ -9,7 +9,7 @@ from pathlib import Path
 
 from secret_scanner import __version__
 from secret_scanner.errors import ReportError
-from secret_scanner.finding import ScanResult
+from secret_scanner.model import ScanResult
 
 REPORT_SCHEMA_VERSION = 1
 

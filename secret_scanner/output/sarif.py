@@ -11,8 +11,8 @@ from pathlib import Path, PurePosixPath, PureWindowsPath
 from urllib.parse import quote
 
 from secret_scanner import __version__
-from secret_scanner.finding import Finding, ScanResult
-from secret_scanner.rule import Rule
+from secret_scanner.catalog.rule import Rule
+from secret_scanner.model import Finding, ScanResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 _LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
@@ -22,7 +22,7 @@ _SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": 
 def render_sarif(result: ScanResult, rules: tuple[Rule, ...] | None = None) -> str:
     """The SARIF log as JSON text. `rules` defaults to the shipped catalog (all of it, found or not)."""
     if rules is None:
-        from secret_scanner.catalog import load_rules
+        from secret_scanner.catalog.loader import load_rules
 
         rules = load_rules()
     catalog = {rule.id: rule for rule in rules}

@@ -23,8 +23,8 @@ import requests
 from requests.adapters import HTTPAdapter
 from urllib3.exceptions import InsecureRequestWarning
 
-from secret_scanner import tlspolicy
 from secret_scanner.errors import SettingsError
+from secret_scanner.net import tls as tlspolicy
 
 log = logging.getLogger(__name__)
 

@@ -6,9 +6,9 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from secret_scanner.catalog.validators import VALIDATORS
 from secret_scanner.errors import RuleError
-from secret_scanner.finding import CONFIDENCES, SEVERITIES
-from secret_scanner.validator import VALIDATORS
+from secret_scanner.model import CONFIDENCES, SEVERITIES
 
 # No match may be longer than this: it is the overlap between the chunks of a large file.
 MAX_MATCH_BYTES = 8192

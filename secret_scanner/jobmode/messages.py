@@ -16,8 +16,8 @@ from datetime import UTC, datetime
 from enum import IntEnum
 
 from secret_scanner import __version__
-from secret_scanner.finding import SEVERITIES, Finding, ScanResult
-from secret_scanner.report import summarize
+from secret_scanner.model import SEVERITIES, Finding, ScanResult
+from secret_scanner.output.report import summarize
 
 SOURCE = "SecretScanner"
 LOGGER_TOPIC = "KeeperLogger"

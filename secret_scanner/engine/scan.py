@@ -21,13 +21,14 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from secret_scanner import decoder, validator
-from secret_scanner import filter as match_filter
-from secret_scanner.finding import Finding, ScanResult, ScanStats
-from secret_scanner.matcher import Gate, build_gate
-from secret_scanner.redaction import Fingerprinter, redact
-from secret_scanner.rule import KEYWORD_WINDOW, MAX_MATCH_BYTES, Rule, rank_severity
-from secret_scanner.walker import FileEntry, WalkReport, iter_files
+from secret_scanner.catalog import validators as validator
+from secret_scanner.catalog.rule import KEYWORD_WINDOW, MAX_MATCH_BYTES, Rule, rank_severity
+from secret_scanner.engine import decoding as decoder
+from secret_scanner.engine import filters as match_filter
+from secret_scanner.engine.gate import Gate, build_gate
+from secret_scanner.engine.identity import Fingerprinter, redact
+from secret_scanner.engine.walk import FileEntry, WalkReport, iter_files
+from secret_scanner.model import Finding, ScanResult, ScanStats
 
 log = logging.getLogger(__name__)
 
@@ -356,7 +357,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
     """Scan every file under options.roots; stops early (complete=False) on the time budget or should_stop."""
     started = time.monotonic()
     if options.rules is None:
-        from secret_scanner.catalog import load_rules
+        from secret_scanner.catalog.loader import load_rules
 
         rules: tuple[Rule, ...] = load_rules()
     else:

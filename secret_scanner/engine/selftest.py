@@ -14,9 +14,9 @@ import secrets
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
-from secret_scanner import specimen
-from secret_scanner.redaction import Fingerprinter
-from secret_scanner.rule import Rule
+from secret_scanner.catalog import specimen
+from secret_scanner.catalog.rule import Rule
+from secret_scanner.engine.identity import Fingerprinter
 
 VARIANTS: dict[str, Callable[[str], bytes]] = {
     "utf-8": lambda text: text.encode("utf-8"),
@@ -33,7 +33,7 @@ class SelfTestOutcome:
 
 
 def new_engine(rules: Sequence[Rule], engine: str = "auto") -> object:
-    from secret_scanner.scanner import Engine
+    from secret_scanner.engine.scan import Engine
 
     return Engine(rules, Fingerprinter(secrets.token_bytes(32), "self-test"), engine)
 
@@ -41,7 +41,7 @@ def new_engine(rules: Sequence[Rule], engine: str = "auto") -> object:
 def check_rule(engine: object, rule: Rule, variants: Sequence[str] = tuple(VARIANTS)
                ) -> tuple[int, list[str]]:
     """(checks passed, failure messages) for one rule's examples; messages never quote the example text."""
-    from secret_scanner.scanner import Engine
+    from secret_scanner.engine.scan import Engine
 
     assert isinstance(engine, Engine)
     passed = 0
@@ -79,6 +79,6 @@ def check_rules(rules: Sequence[Rule], engine: str = "auto") -> SelfTestOutcome:
 
 def run_self_test() -> SelfTestOutcome:
     """Load the shipped catalog and check every rule; RuleError propagates (a broken catalog is exit 70)."""
-    from secret_scanner.catalog import load_rules
+    from secret_scanner.catalog.loader import load_rules
 
     return check_rules(load_rules())

@@ -16,12 +16,13 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from secret_scanner import message, tlspolicy
 from secret_scanner.errors import ConfigError, DeliveryError
-from secret_scanner.finding import ScanResult
-from secret_scanner.publisher import Ack, Publisher, Ticket
-from secret_scanner.settings import resolve_broker_address
-from secret_scanner.spool import Spool
+from secret_scanner.jobmode import messages as message
+from secret_scanner.jobmode.mqtt import Ack, Publisher, Ticket
+from secret_scanner.jobmode.plugin_settings import resolve_broker_address
+from secret_scanner.jobmode.spool import Spool
+from secret_scanner.model import ScanResult
+from secret_scanner.net import tls as tlspolicy
 
 log = logging.getLogger(__name__)
 

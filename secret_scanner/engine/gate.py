@@ -21,9 +21,9 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any, Protocol
 
+from secret_scanner.catalog.rule import Rule
 from secret_scanner.errors import StateError
-from secret_scanner.rule import Rule
-from secret_scanner.statedir import write_private_file
+from secret_scanner.state.directory import write_private_file
 
 log = logging.getLogger(__name__)
 

@@ -19,7 +19,8 @@ from types import FrameType, TracebackType
 from urllib.parse import urlsplit
 
 from secret_scanner import __version__
-from secret_scanner.argtype import parse_positive_float, parse_positive_int
+from secret_scanner.cli.argtypes import parse_positive_float, parse_positive_int
+from secret_scanner.cli.exitcodes import ExitCode
 from secret_scanner.config import Config, load_config, locate_config
 from secret_scanner.errors import (
     ConfigError,
@@ -30,8 +31,7 @@ from secret_scanner.errors import (
     StateError,
     UsageError,
 )
-from secret_scanner.exitcode import ExitCode
-from secret_scanner.finding import ScanResult
+from secret_scanner.model import ScanResult
 
 log = logging.getLogger("secret_scanner")
 
@@ -113,12 +113,12 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print(f"SecretScanner {__version__}")
         return ExitCode.CLEAN
     if args.list_rules:
-        from secret_scanner.catalog import format_catalog, load_rules
+        from secret_scanner.catalog.loader import format_catalog, load_rules
 
         print(format_catalog(load_rules()), end="")
         return ExitCode.CLEAN
     if args.self_test:
-        from secret_scanner.selftest import run_self_test
+        from secret_scanner.engine.selftest import run_self_test
 
         outcome = run_self_test()
         for failure in outcome.failures:
@@ -131,10 +131,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from secret_scanner import report
-    from secret_scanner.lock import acquire_run_lock
-    from secret_scanner.redaction import load_fingerprinter
-    from secret_scanner.statedir import default_state_dir, ensure_state_dir
+    from secret_scanner.engine.identity import load_fingerprinter
+    from secret_scanner.output import report
+    from secret_scanner.state.directory import default_state_dir, ensure_state_dir
+    from secret_scanner.state.lock import acquire_run_lock
 
     api_base = _check_api_base(args.keeper_api_base) if args.keeper_api_base is not None else None
     ca_bundle = _resolve_ca_bundle(args.ca_bundle)
@@ -155,7 +155,7 @@ def _scan(args: argparse.Namespace) -> int:
         if api_base is None:
             result = run_scan()
         else:
-            from secret_scanner.delivery import JobSettings, run_job
+            from secret_scanner.jobmode.run import JobSettings, run_job
 
             outcome = run_job(
                 JobSettings(
@@ -194,12 +194,12 @@ def _exit_code_for(result: ScanResult, delivered: bool) -> ExitCode:
 
 
 def _render_report(fmt: str, result: ScanResult, run_id: str, scope: str) -> str:
-    from secret_scanner import report
+    from secret_scanner.output import report
 
     if fmt == "text":
         return report.render_text(result)
     if fmt == "sarif":
-        from secret_scanner.sarif import render_sarif
+        from secret_scanner.output.sarif import render_sarif
 
         return render_sarif(result)
     return report.render_json(report.build_report(result, run_id, scope))
@@ -209,9 +209,9 @@ def _run_engine(
     args: argparse.Namespace, config: Config, roots: tuple[Path, ...], fingerprinter: object,
     stop: threading.Event, state_dir: Path,
 ) -> ScanResult:
-    from secret_scanner.redaction import Fingerprinter
-    from secret_scanner.scanner import ScanOptions, scan
-    from secret_scanner.walker import default_roots
+    from secret_scanner.engine.identity import Fingerprinter
+    from secret_scanner.engine.scan import ScanOptions, scan
+    from secret_scanner.engine.walk import default_roots
 
     assert isinstance(fingerprinter, Fingerprinter)
     if not roots:

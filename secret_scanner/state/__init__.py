@@ -1,0 +1,1 @@
+"""The machine-local state directory and what lives in it: the run lock, keys, and the scan state."""
