@@ -3,9 +3,53 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from enum import StrEnum
 
-SEVERITIES = ("critical", "high", "medium", "low")
-CONFIDENCES = ("high", "medium", "low")
+
+class Severity(StrEnum):
+    """How bad a leak of this kind is. One ordering for every output: rank 3 (critical) to 0 (low)."""
+
+    CRITICAL = "critical"
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        return _SEVERITY_RANK[self]
+
+    @property
+    def sarif_level(self) -> str:
+        return "error" if self.rank >= 2 else "warning" if self is Severity.MEDIUM else "note"
+
+    @property
+    def security_severity(self) -> str:
+        """GitHub code scanning's numeric scale (0-10) in SARIF `properties.security-severity`."""
+        return {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}[self.value]
+
+    @property
+    def is_error(self) -> bool:
+        """Critical and high findings are KeeperLogger errors; medium and low are warnings."""
+        return self.rank >= 2
+
+
+class Confidence(StrEnum):
+    """How sure the engine is that the match is a live secret: rank 2 (high) to 0 (low)."""
+
+    HIGH = "high"
+    MEDIUM = "medium"
+    LOW = "low"
+
+    @property
+    def rank(self) -> int:
+        return _CONFIDENCE_RANK[self]
+
+
+_SEVERITY_RANK = {Severity.CRITICAL: 3, Severity.HIGH: 2, Severity.MEDIUM: 1, Severity.LOW: 0}
+_CONFIDENCE_RANK = {Confidence.HIGH: 2, Confidence.MEDIUM: 1, Confidence.LOW: 0}
+# Most severe first: the order of report columns and counts.
+SEVERITIES: tuple[Severity, ...] = tuple(Severity)
+CONFIDENCES: tuple[Confidence, ...] = tuple(Confidence)
 
 
 @dataclass(frozen=True)
@@ -14,8 +58,8 @@ class Finding:
 
     rule_id: str
     title: str
-    severity: str
-    confidence: str
+    severity: Severity
+    confidence: Confidence
     path: str
     line: int
     column: int
@@ -23,6 +67,11 @@ class Finding:
     redacted: str
     length: int
     description: str = ""
+
+    def __post_init__(self) -> None:
+        # Accept the plain strings of reports and rule files; keep the enums so every ordering is one ordering.
+        object.__setattr__(self, "severity", Severity(self.severity))
+        object.__setattr__(self, "confidence", Confidence(self.confidence))
 
     def sort_key(self) -> tuple[str, int, int, str]:
         return (self.path, self.line, self.column, self.rule_id)
@@ -47,7 +96,7 @@ class ScanResult:
     incomplete_reasons: tuple[str, ...] = field(default_factory=tuple)
 
     def count_by_severity(self) -> dict[str, int]:
-        counts = dict.fromkeys(SEVERITIES, 0)
+        counts: dict[str, int] = {severity.value: 0 for severity in SEVERITIES}
         for finding in self.findings:
             counts[finding.severity] = counts.get(finding.severity, 0) + 1
         return counts

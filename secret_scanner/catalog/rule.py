@@ -8,7 +8,7 @@ from typing import Any
 
 from secret_scanner.catalog.validators import VALIDATORS
 from secret_scanner.errors import RuleError
-from secret_scanner.model import CONFIDENCES, SEVERITIES
+from secret_scanner.model import CONFIDENCES, SEVERITIES, Confidence, Severity
 
 # No match may be longer than this: it is the overlap between the chunks of a large file.
 MAX_MATCH_BYTES = 8192
@@ -22,8 +22,6 @@ _KNOWN_KEYS = frozenset({
     "validator", "stopwords", "allow_patterns", "placeholder_filter", "generic", "path_patterns",
     "description", "references", "examples", "negative_examples", "example_path", "pair",
 })
-_CONFIDENCE_RANK = {name: rank for rank, name in enumerate(reversed(CONFIDENCES))}
-_SEVERITY_RANK = {name: rank for rank, name in enumerate(reversed(SEVERITIES))}
 
 
 @dataclass(frozen=True)
@@ -38,8 +36,8 @@ class Pair:
 class Rule:
     id: str
     title: str
-    severity: str
-    confidence: str
+    severity: Severity
+    confidence: Confidence
     pattern: str
     keywords: tuple[str, ...]
     description: str
@@ -93,14 +91,10 @@ class Rule:
     @property
     def rank(self) -> tuple[int, int, int]:
         """Who wins an overlap: specific before generic, then higher confidence, then higher severity."""
-        return (0 if self.generic else 1, _CONFIDENCE_RANK[self.confidence], _SEVERITY_RANK[self.severity])
+        return (0 if self.generic else 1, self.confidence.rank, self.severity.rank)
 
     def applies_to(self, lower_path: str) -> bool:
         return not self.path_regexes or any(p.search(lower_path) for p in self.path_regexes)
-
-
-def rank_severity(severity: str) -> int:
-    return _SEVERITY_RANK.get(severity, 0)
 
 
 _QUANTIFIER = re.compile(r"\{(\d+)(?:(,)(\d*))?\}")
@@ -227,8 +221,8 @@ def parse_rule(table: Any, source: str) -> Rule:
     rule = Rule(
         id=rule_id,
         title=text("title"),
-        severity=severity,
-        confidence=confidence,
+        severity=Severity(severity),
+        confidence=Confidence(confidence),
         pattern=pattern,
         keywords=keywords,
         description=text("description"),

@@ -22,7 +22,8 @@ from pathlib import Path
 from typing import BinaryIO
 
 from secret_scanner.catalog import validators as validator
-from secret_scanner.catalog.rule import KEYWORD_WINDOW, MAX_MATCH_BYTES, Rule, rank_severity
+from secret_scanner.catalog.rule import KEYWORD_WINDOW, MAX_MATCH_BYTES, Rule
+from secret_scanner.model import Confidence
 from secret_scanner.engine import decoding as decoder
 from secret_scanner.engine import filters as match_filter
 from secret_scanner.engine.gate import Gate, build_gate
@@ -202,8 +203,8 @@ class Engine:
                 continue
             partner = min(partners, key=lambda other: (abs(other.finding.line - line), other.start))
             consumed.add(id(partner))
-            severity = max(hit.finding.severity, partner.finding.severity, key=rank_severity)
-            findings[id(hit)] = dataclasses.replace(hit.finding, confidence="high", severity=severity)
+            severity = max(hit.finding.severity, partner.finding.severity, key=lambda s: s.rank)
+            findings[id(hit)] = dataclasses.replace(hit.finding, confidence=Confidence.HIGH, severity=severity)
         return [findings[id(hit)] for hit in hits if id(hit) not in consumed]
 
 

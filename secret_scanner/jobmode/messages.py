@@ -16,7 +16,7 @@ from datetime import UTC, datetime
 from enum import IntEnum
 
 from secret_scanner import __version__
-from secret_scanner.model import SEVERITIES, Finding, ScanResult
+from secret_scanner.model import SEVERITIES, Finding, ScanResult, Severity
 from secret_scanner.output.report import summarize
 
 SOURCE = "SecretScanner"
@@ -44,12 +44,9 @@ class LogLevel(IntEnum):
     CRITICAL = 4
 
 
-_FINDING_LEVEL = {
-    "critical": LogLevel.ERROR,
-    "high": LogLevel.ERROR,
-    "medium": LogLevel.WARNING,
-    "low": LogLevel.WARNING,
-}
+def level_of(severity: Severity) -> LogLevel:
+    """Critical and high findings are errors for the operator; medium and low are warnings."""
+    return LogLevel.ERROR if severity.is_error else LogLevel.WARNING
 
 
 def clean_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
@@ -126,7 +123,7 @@ def finding_message(finding: Finding, run_id: str) -> dict[str, object]:
         "redacted": clean_text(finding.redacted, 40),
     }
     return build_log_message(
-        _FINDING_LEVEL.get(finding.severity, LogLevel.WARNING), CATEGORY_FINDING, text, run_id, context
+        level_of(finding.severity), CATEGORY_FINDING, text, run_id, context
     )
 
 
@@ -137,7 +134,7 @@ def overflow_message(rest: Sequence[Finding], cap: int, run_id: str) -> dict[str
     for finding in rest:
         by_severity[finding.severity] = by_severity.get(finding.severity, 0) + 1
         by_rule[finding.rule_id] = by_rule.get(finding.rule_id, 0) + 1
-    worst = max((_FINDING_LEVEL.get(f.severity, LogLevel.WARNING) for f in rest), default=LogLevel.WARNING)
+    worst = max((level_of(f.severity) for f in rest), default=LogLevel.WARNING)
     counts = ", ".join(f"{n} {s}" for s, n in by_severity.items() if n)
     rules = ", ".join(
         f"{clean_text(r, 60)} x{n}" for r, n in sorted(by_rule.items(), key=lambda i: -i[1])[:10]

@@ -236,7 +236,7 @@ class _Run:
     def _closing_messages(self, result: ScanResult) -> list[dict[str, object]]:
         run_id = self.settings.run_id
         cap = self.settings.max_finding_messages
-        ordered = sorted(result.findings, key=_severity_rank)
+        ordered = sorted(result.findings, key=lambda finding: -finding.severity.rank)
         listed = ordered[:cap]
         messages = [message.finding_message(f, run_id) for f in listed]
         if len(ordered) > cap:
@@ -324,11 +324,6 @@ class _Run:
         self.undelivered = []
         if kept:
             log.debug("%d undelivered message(s) kept in %s", kept, self.spool.directory)
-
-
-def _severity_rank(finding: object) -> int:
-    order = {"critical": 0, "high": 1, "medium": 2, "low": 3}
-    return order.get(getattr(finding, "severity", ""), 4)
 
 
 def _read_seconds(environ: Mapping[str, str], name: str, default: float) -> float:

@@ -15,8 +15,6 @@ from secret_scanner.catalog.rule import Rule
 from secret_scanner.model import Finding, ScanResult
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
-_LEVELS = {"critical": "error", "high": "error", "medium": "warning", "low": "note"}
-_SECURITY_SEVERITY = {"critical": "9.5", "high": "8.0", "medium": "5.5", "low": "3.0"}
 
 
 def render_sarif(result: ScanResult, rules: tuple[Rule, ...] | None = None) -> str:
@@ -69,11 +67,11 @@ def _describe_rule(rule: Rule) -> dict[str, object]:
         "name": _pascalize(rule.id),
         "shortDescription": {"text": rule.title},
         "fullDescription": {"text": rule.description},
-        "defaultConfiguration": {"level": _LEVELS[rule.severity]},
+        "defaultConfiguration": {"level": rule.severity.sarif_level},
         "properties": {
             "severity": rule.severity,
             "confidence": rule.confidence,
-            "security-severity": _SECURITY_SEVERITY[rule.severity],
+            "security-severity": rule.severity.security_severity,
             "tags": ["security", "secret"],
         },
     }
@@ -88,7 +86,7 @@ def _describe_unknown_rule(finding: Finding) -> dict[str, object]:
         "name": _pascalize(finding.rule_id),
         "shortDescription": {"text": finding.title},
         "fullDescription": {"text": finding.description or finding.title},
-        "defaultConfiguration": {"level": _LEVELS.get(finding.severity, "warning")},
+        "defaultConfiguration": {"level": finding.severity.sarif_level},
         "properties": {"severity": finding.severity, "tags": ["security", "secret"]},
     }
 
@@ -102,7 +100,7 @@ def _render_result(finding: Finding, rule_index: int) -> dict[str, object]:
     return {
         "ruleId": finding.rule_id,
         "ruleIndex": rule_index,
-        "level": _LEVELS.get(finding.severity, "warning"),
+        "level": finding.severity.sarif_level,
         "message": {"text": f"{finding.title}: {finding.redacted}"},
         "locations": [{"physicalLocation": {
             "artifactLocation": {"uri": to_file_uri(finding.path)},
