@@ -9,7 +9,7 @@ import pytest
 
 from secret_scanner.catalog import specimen
 from secret_scanner.catalog.loader import load_rules
-from secret_scanner.engine import scan as scanner
+from secret_scanner.engine import blocks as scanner
 from secret_scanner.engine.identity import Fingerprinter
 from secret_scanner.engine.scan import ScanOptions, scan
 from secret_scanner.model import ScanResult

@@ -12,8 +12,9 @@ import pytest
 from secret_scanner.catalog import specimen
 from secret_scanner.catalog.loader import load_rules
 from secret_scanner.engine import decoding as decoder
+from secret_scanner.engine.detector import Engine
 from secret_scanner.engine.identity import Fingerprinter
-from secret_scanner.engine.scan import Engine, ScanOptions, scan
+from secret_scanner.engine.scan import ScanOptions, scan
 from secret_scanner.model import Finding
 
 TEST_RULES = Path(__file__).parent / "data" / "engine_rules"

@@ -15,6 +15,7 @@ from secret_scanner.engine.identity import Fingerprinter
 from secret_scanner.engine.scan import ScanOptions, scan
 from secret_scanner.errors import RuleError
 from secret_scanner.model import ScanResult
+from secret_scanner.state.blobs import AuthenticatedBlobStore
 
 hyperscan = pytest.importorskip("hyperscan")
 TEST_RULES = Path(__file__).parent / "data" / "engine_rules"
@@ -128,21 +129,22 @@ def test_disk_cache_round_trip_and_corruption(tmp_path: Path) -> None:
 
     rules = load_rules(TEST_RULES)
     cache = tmp_path / "cache"
-    cache.mkdir()
+    cache.mkdir(mode=0o700)
     (cache / "hyperscan-stale.db").write_bytes(b"old")
+    store = AuthenticatedBlobStore(cache, b"k" * 32)
     matcher._CACHE.clear()
-    built = build_gate(rules, "hyperscan", cache)
+    built = build_gate(rules, "hyperscan", store)
     files = list(cache.glob("hyperscan-*.db"))
     assert len(files) == 1 and files[0].name != "hyperscan-stale.db"
     matcher._CACHE.clear()
-    loaded = build_gate(rules, "hyperscan", cache)
+    loaded = build_gate(rules, "hyperscan", store)
     assert isinstance(loaded, HyperscanGate) and loaded is not built
     assert loaded.modes == built.modes  # type: ignore[attr-defined]
     sample = b"lbtoken=lbabcdefghij0123456789 condtok=ctabcdefgh01234567 " + specimen.make("github").encode()
     assert loaded.select(sample) == built.select(sample) != []
     files[0].write_bytes(files[0].read_bytes()[:200])  # truncated: must be ignored, not trusted
     matcher._CACHE.clear()
-    recompiled = build_gate(rules, "hyperscan", cache)
+    recompiled = build_gate(rules, "hyperscan", store)
     assert recompiled.select(sample) == built.select(sample)
 
 

@@ -10,8 +10,8 @@ import pytest
 from secret_scanner.catalog import specimen
 from secret_scanner.catalog.loader import load_rules
 from secret_scanner.engine import filters as match_filter
+from secret_scanner.engine.detector import Engine
 from secret_scanner.engine.identity import Fingerprinter
-from secret_scanner.engine.scan import Engine
 
 PLACEHOLDERS = [
     ("", "empty"), ("''", "empty"),

@@ -12,11 +12,12 @@ import pytest
 
 from secret_scanner.catalog import specimen
 from secret_scanner.catalog.loader import load_rules
-from secret_scanner.engine.identity import Fingerprinter, load_fingerprinter, redact
+from secret_scanner.engine.identity import Fingerprinter, redact
 from secret_scanner.engine.scan import ScanOptions, scan
 from secret_scanner.errors import StateError
 from secret_scanner.output import report
 from secret_scanner.output.sarif import render_sarif
+from secret_scanner.state.keys import load_fingerprinter
 
 TEST_RULES = Path(__file__).parent / "data" / "engine_rules"
 

@@ -12,8 +12,8 @@ import pytest
 
 from secret_scanner.catalog.loader import load_rules
 from secret_scanner.catalog.rule import Rule
+from secret_scanner.engine.detector import Engine
 from secret_scanner.engine.identity import Fingerprinter
-from secret_scanner.engine.scan import Engine
 from secret_scanner.errors import RuleError
 
 TEST_RULES = Path(__file__).parent / "data" / "engine_rules"

@@ -6,8 +6,8 @@ import pytest
 
 from secret_scanner.catalog.loader import load_rules
 from secret_scanner.catalog.specimen import make
+from secret_scanner.engine.detector import Engine
 from secret_scanner.engine.identity import Fingerprinter
-from secret_scanner.engine.scan import Engine
 
 
 @pytest.fixture(scope="module")

@@ -55,7 +55,8 @@ def test_fifo_is_skipped_not_read(tmp_path: Path) -> None:
 @pytest.mark.skipif(not hasattr(os, "mkfifo"), reason="needs FIFOs")
 @pytest.mark.timeout(30)
 def test_a_fifo_swapped_in_after_the_walk_is_not_read(tmp_path: Path) -> None:
-    from secret_scanner.engine.scan import Engine, _scan_entry
+    from secret_scanner.engine.detector import Engine
+    from secret_scanner.engine.scan import _scan_entry
 
     os.mkfifo(tmp_path / "was-a-file.txt")
     engine = Engine(load_rules(TEST_RULES), Fingerprinter(b"k" * 32, "test"), "python")
@@ -65,7 +66,8 @@ def test_a_fifo_swapped_in_after_the_walk_is_not_read(tmp_path: Path) -> None:
 
 @pytest.mark.skipif(sys.platform == "win32", reason="POSIX symlinks")
 def test_a_symlink_swapped_in_after_the_walk_is_not_followed(tmp_path: Path) -> None:
-    from secret_scanner.engine.scan import Engine, _scan_entry
+    from secret_scanner.engine.detector import Engine
+    from secret_scanner.engine.scan import _scan_entry
 
     _token_file(tmp_path / "target.txt")
     (tmp_path / "link.txt").symlink_to(tmp_path / "target.txt")
@@ -138,7 +140,7 @@ def test_unreadable_file_and_dir_count_as_read_errors(tmp_path: Path, mocker: ob
             raise PermissionError(13, "Permission denied")
         return real_scandir(path)
 
-    mocker.patch("secret_scanner.engine.scan.os.open", side_effect=fake_open)  # type: ignore[attr-defined]
+    mocker.patch("secret_scanner.engine.detector.os.open", side_effect=fake_open)  # type: ignore[attr-defined]
     mocker.patch("secret_scanner.engine.walk.os.scandir", side_effect=scandir)  # type: ignore[attr-defined]
     result = _scan(tmp_path)
     assert _names(result, tmp_path) == ["a.txt"]

@@ -131,9 +131,9 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from secret_scanner.engine.identity import load_fingerprinter
     from secret_scanner.output import report
     from secret_scanner.state.directory import default_state_dir, ensure_state_dir
+    from secret_scanner.state.keys import load_fingerprinter
     from secret_scanner.state.lock import acquire_run_lock
 
     api_base = _check_api_base(args.keeper_api_base) if args.keeper_api_base is not None else None
@@ -212,6 +212,8 @@ def _run_engine(
     from secret_scanner.engine.identity import Fingerprinter
     from secret_scanner.engine.scan import ScanOptions, scan
     from secret_scanner.engine.walk import default_roots
+    from secret_scanner.state.blobs import AuthenticatedBlobStore
+    from secret_scanner.state.keys import derive_state_key
 
     assert isinstance(fingerprinter, Fingerprinter)
     if not roots:
@@ -222,7 +224,7 @@ def _run_engine(
         max_file_bytes=args.max_file_size or config.max_file_bytes,
         time_budget_seconds=args.time_budget or config.time_budget_seconds,
         # The compiled Hyperscan database is cached beside the lock: compiling it costs ~2 s a run.
-        cache_dir=state_dir,
+        cache=AuthenticatedBlobStore(state_dir, derive_state_key(state_dir)),
     )
     return scan(options, fingerprinter, should_stop=stop.is_set)
 

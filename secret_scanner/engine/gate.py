@@ -13,17 +13,12 @@ findings by construction; tests/test_engine_equivalence.py checks it.
 
 from __future__ import annotations
 
-import hashlib
-import json
 import logging
-import platform
 from collections.abc import Sequence
-from pathlib import Path
 from typing import Any, Protocol
 
 from secret_scanner.catalog.rule import Rule
-from secret_scanner.errors import StateError
-from secret_scanner.state.directory import write_private_file
+from secret_scanner.engine.gate_cache import BlobStore, load_cached, store_cached
 
 log = logging.getLogger(__name__)
 
@@ -160,17 +155,17 @@ def _escape_literal(keyword: bytes) -> bytes:
 _CACHE: dict[tuple[str, tuple[tuple[bytes, bool, bool, tuple[bytes, ...]], ...]], Gate] = {}
 
 
-def build_gate(rules: Sequence[Rule], engine: str = "auto", cache_dir: Path | None = None) -> Gate:
+def build_gate(rules: Sequence[Rule], engine: str = "auto", cache: BlobStore | None = None) -> Gate:
     """A gate for these rules, compiled once per process (Hyperscan compilation takes a while) and, with a
-    cache_dir, kept on disk between runs (the directory must be writable only by the scanner's account)."""
+    cache, kept between runs in a store the caller provides (authenticated: see state/blobs.py)."""
     key = (engine, tuple((r.gate, r.ignore_case, r.multiline, r.keyword_bytes) for r in rules))
     gate = _CACHE.get(key)
     if gate is None:
-        gate = _CACHE[key] = _build_gate(rules, engine, cache_dir)
+        gate = _CACHE[key] = _build_gate(rules, engine, cache)
     return gate
 
 
-def _build_gate(rules: Sequence[Rule], engine: str, cache_dir: Path | None) -> Gate:
+def _build_gate(rules: Sequence[Rule], engine: str, cache: BlobStore | None) -> Gate:
     """The Hyperscan gate when available (engine 'auto' or 'hyperscan'), else the pure-Python keyword gate."""
     if engine == "python":
         return KeywordGate(rules)
@@ -182,55 +177,15 @@ def _build_gate(rules: Sequence[Rule], engine: str, cache_dir: Path | None) -> G
         log.debug("Hyperscan unavailable (%s); using the pure-Python engine", type(exc).__name__)
         return KeywordGate(rules)
     try:
-        cached = _load_cached(rules, hyperscan, cache_dir) if cache_dir is not None else None
+        cached = load_cached(rules, hyperscan, cache) if cache is not None else None
         if cached is not None:
-            return cached
+            return HyperscanGate.from_database(cached.database, cached.modes, rules, hyperscan)
         gate = HyperscanGate(rules, hyperscan)
-        if cache_dir is not None:
-            _store_cached(gate, rules, hyperscan, cache_dir)
+        if cache is not None and gate.database is not None:
+            store_cached(gate.database, gate.modes, rules, hyperscan, cache)
         return gate
     except hyperscan.error as exc:
         if engine == "hyperscan":
             raise
         log.warning("Hyperscan database did not compile (%s); using the pure-Python engine", exc)
         return KeywordGate(rules)
-
-
-def _locate_cache(rules: Sequence[Rule], hyperscan: Any, cache_dir: Path) -> tuple[Path, str]:
-    digest = hashlib.sha256(f"v1|{getattr(hyperscan, '__version__', '?')}|{platform.machine()}".encode())
-    for rule in rules:
-        digest.update(b"\0".join((rule.id.encode(), rule.gate, b"%d%d" % (rule.ignore_case, rule.multiline),
-                                  *rule.keyword_bytes)) + b"\1")
-    key = digest.hexdigest()
-    return cache_dir / f"hyperscan-{key[:24]}.db", key
-
-
-def _load_cached(rules: Sequence[Rule], hyperscan: Any, cache_dir: Path) -> HyperscanGate | None:
-    path, key = _locate_cache(rules, hyperscan, cache_dir)
-    try:
-        blob = path.read_bytes()
-        header, _, body = blob.partition(b"\n")
-        meta = json.loads(header)
-        if meta.get("key") != key or set(meta.get("modes", {})) != {r.id for r in rules}:
-            return None
-        database = hyperscan.loadb(body, hyperscan.HS_MODE_BLOCK)
-        database.scratch = hyperscan.Scratch(database)
-    except (OSError, ValueError, hyperscan.error) as exc:
-        if not isinstance(exc, FileNotFoundError):
-            log.debug("Hyperscan cache %s unusable (%s); compiling", path, type(exc).__name__)
-        return None
-    return HyperscanGate.from_database(database, meta["modes"], rules, hyperscan)
-
-
-def _store_cached(gate: HyperscanGate, rules: Sequence[Rule], hyperscan: Any, cache_dir: Path) -> None:
-    if gate.database is None:
-        return
-    path, key = _locate_cache(rules, hyperscan, cache_dir)
-    header = json.dumps({"key": key, "modes": gate.modes}).encode()
-    try:
-        write_private_file(path, header + b"\n" + hyperscan.dumpb(gate.database))
-        for stale in cache_dir.glob("hyperscan-*.db"):  # databases of earlier rule sets or versions
-            if stale != path:
-                stale.unlink()
-    except (OSError, StateError) as exc:
-        log.debug("cannot write Hyperscan cache %s: %s", path, type(exc).__name__)

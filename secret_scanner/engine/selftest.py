@@ -16,6 +16,7 @@ from dataclasses import dataclass
 
 from secret_scanner.catalog import specimen
 from secret_scanner.catalog.rule import Rule
+from secret_scanner.engine.detector import Engine
 from secret_scanner.engine.identity import Fingerprinter
 
 VARIANTS: dict[str, Callable[[str], bytes]] = {
@@ -32,18 +33,13 @@ class SelfTestOutcome:
     engine: str = ""
 
 
-def new_engine(rules: Sequence[Rule], engine: str = "auto") -> object:
-    from secret_scanner.engine.scan import Engine
-
+def new_engine(rules: Sequence[Rule], engine: str = "auto") -> Engine:
     return Engine(rules, Fingerprinter(secrets.token_bytes(32), "self-test"), engine)
 
 
-def check_rule(engine: object, rule: Rule, variants: Sequence[str] = tuple(VARIANTS)
+def check_rule(engine: Engine, rule: Rule, variants: Sequence[str] = tuple(VARIANTS)
                ) -> tuple[int, list[str]]:
     """(checks passed, failure messages) for one rule's examples; messages never quote the example text."""
-    from secret_scanner.engine.scan import Engine
-
-    assert isinstance(engine, Engine)
     passed = 0
     failures: list[str] = []
     cases = [(True, n, text) for n, text in enumerate(rule.examples, 1)]
@@ -74,7 +70,7 @@ def check_rules(rules: Sequence[Rule], engine: str = "auto") -> SelfTestOutcome:
         ok, failed = check_rule(built, rule)
         passed += ok
         failures.extend(failed)
-    return SelfTestOutcome(passed, tuple(failures), getattr(built, "name", ""))
+    return SelfTestOutcome(passed, tuple(failures), built.name)
 
 
 def run_self_test() -> SelfTestOutcome:

@@ -19,7 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secret_scanner.errors import StateError
-from secret_scanner.state.directory import write_private_file
+from secret_scanner.state.files import write_private_file
 
 log = logging.getLogger(__name__)
 

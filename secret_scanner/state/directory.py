@@ -73,18 +73,3 @@ def _restrict_windows_acl(path: Path) -> None:
         subprocess.run(command, check=True, capture_output=True, timeout=30)
     except (OSError, subprocess.SubprocessError) as exc:
         raise StateError(f"cannot restrict access to state directory {path}") from exc
-
-
-def write_private_file(path: Path, data: bytes) -> None:
-    """Write `data` atomically to an owner-only file (temp file + rename)."""
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_BINARY", 0), 0o600)
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except OSError as exc:
-        tmp.unlink(missing_ok=True)
-        raise StateError(f"cannot write {path}: {exc.strerror or exc}") from exc
