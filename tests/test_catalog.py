@@ -11,10 +11,11 @@ from pathlib import Path
 
 import pytest
 
-from secret_scanner.catalog.loader import format_catalog, load_rules
+from secret_scanner.catalog.loader import load_rules
 from secret_scanner.catalog.rule import Rule
 from secret_scanner.engine.selftest import check_rule, new_engine
 from secret_scanner.errors import RuleError
+from secret_scanner.output.text import render_catalog as format_catalog
 
 
 def _shipped() -> tuple[Rule, ...]:

@@ -15,7 +15,8 @@ from secret_scanner.catalog.loader import load_rules
 from secret_scanner.engine.identity import Fingerprinter, redact
 from secret_scanner.engine.scan import ScanOptions, scan
 from secret_scanner.errors import StateError
-from secret_scanner.output import report
+from secret_scanner.output import jsonreport
+from secret_scanner.output import text as text_report
 from secret_scanner.output.sarif import render_sarif
 from secret_scanner.state.keys import load_fingerprinter
 
@@ -57,7 +58,7 @@ def test_no_secret_leaves_the_engine(tmp_path: Path) -> None:
     assert len(result.findings) == 3
     outputs = [
         repr(result), str(result), pickle.dumps(result).decode("latin-1"),
-        report.render_json(report.build_report(result, "run", "test")), report.render_text(result),
+        jsonreport.render_json(jsonreport.build_report(result, "run", "test")), text_report.render_text(result),
         render_sarif(result, rules), json.dumps([dataclasses.asdict(f) for f in result.findings]),
     ]
     for secret in secrets.values():

@@ -14,7 +14,6 @@ from pathlib import Path
 
 from secret_scanner.catalog.rule import Rule, parse_rule
 from secret_scanner.errors import RuleError
-from secret_scanner.model import SEVERITIES
 
 
 def load_rules(directory: Path | None = None) -> tuple[Rule, ...]:
@@ -64,18 +63,3 @@ def _check_catalog(rules: Iterable[Rule]) -> None:
                     f"{rule.source}: rule {rule.id!r}: pair names unknown rule {rule.pair.rule!r}")
             if rule.pair.rule == rule.id:
                 raise RuleError(f"{rule.source}: rule {rule.id!r}: a rule cannot pair with itself")
-
-
-def format_catalog(rules: Iterable[Rule]) -> str:
-    """A readable table of the rules (id, severity, confidence, title) and a count line."""
-    listed = list(rules)
-    header = ("ID", "SEVERITY", "CONFIDENCE", "TITLE")
-    rows = [header] + [(r.id, r.severity, r.confidence, r.title) for r in listed]
-    widths = [max(len(row[i]) for row in rows) for i in range(3)]
-    lines = ["  ".join(cell.ljust(widths[i]) for i, cell in enumerate(row[:3])) + "  " + row[3]
-             for row in rows]
-    counts = {severity: sum(1 for r in listed if r.severity == severity) for severity in SEVERITIES}
-    by_severity = ", ".join(f"{n} {severity}" for severity, n in counts.items() if n)
-    lines.append("")
-    lines.append(f"{len(listed)} rules" + (f" ({by_severity})" if by_severity else ""))
-    return "\n".join(lines) + "\n"

@@ -113,9 +113,10 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         print(f"SecretScanner {__version__}")
         return ExitCode.CLEAN
     if args.list_rules:
-        from secret_scanner.catalog.loader import format_catalog, load_rules
+        from secret_scanner.catalog.loader import load_rules
+        from secret_scanner.output.text import render_catalog
 
-        print(format_catalog(load_rules()), end="")
+        print(render_catalog(load_rules()), end="")
         return ExitCode.CLEAN
     if args.self_test:
         from secret_scanner.engine.selftest import run_self_test
@@ -131,7 +132,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from secret_scanner.output import report
+    from secret_scanner.output import jsonreport, text
     from secret_scanner.state.directory import default_state_dir, ensure_state_dir
     from secret_scanner.state.keys import load_fingerprinter
     from secret_scanner.state.lock import acquire_run_lock
@@ -173,11 +174,11 @@ def _scan(args: argparse.Namespace) -> int:
                 log.error("%s", problem)
 
         if args.report is not None:
-            report.write_report(args.report, _render_report(args.format, result, run_id, fingerprinter.scope))
+            jsonreport.write_report(args.report, _render_report(args.format, result, run_id, fingerprinter.scope))
         if args.quiet or api_base is not None:
-            print(report.summarize(result))
+            print(text.summarize(result))
         else:
-            print(report.render_text(result), end="")
+            print(text.render_text(result), end="")
     return _exit_code_for(result, delivered)
 
 
@@ -194,15 +195,15 @@ def _exit_code_for(result: ScanResult, delivered: bool) -> ExitCode:
 
 
 def _render_report(fmt: str, result: ScanResult, run_id: str, scope: str) -> str:
-    from secret_scanner.output import report
+    from secret_scanner.output import jsonreport, text
 
     if fmt == "text":
-        return report.render_text(result)
+        return text.render_text(result)
     if fmt == "sarif":
         from secret_scanner.output.sarif import render_sarif
 
         return render_sarif(result)
-    return report.render_json(report.build_report(result, run_id, scope))
+    return jsonreport.render_json(jsonreport.build_report(result, run_id, scope))
 
 
 def _run_engine(

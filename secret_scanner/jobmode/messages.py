@@ -17,7 +17,7 @@ from enum import IntEnum
 
 from secret_scanner import __version__
 from secret_scanner.model import SEVERITIES, Finding, ScanResult, Severity
-from secret_scanner.output.report import summarize
+from secret_scanner.output.text import summarize
 
 SOURCE = "SecretScanner"
 LOGGER_TOPIC = "KeeperLogger"

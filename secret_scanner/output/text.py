@@ -1,0 +1,48 @@
+"""Text for a person: the findings table with its summary line, and the rule catalog listing."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+
+from secret_scanner.catalog.rule import Rule
+from secret_scanner.model import SEVERITIES, ScanResult
+from secret_scanner.output.table import render_table
+
+
+def render_text(result: ScanResult) -> str:
+    """A readable table for a person at a terminal: one row per finding, then the summary."""
+    rows = [("SEVERITY", "RULE", "LOCATION", "PREVIEW")]
+    for finding in sorted(result.findings, key=lambda f: f.sort_key()):
+        location = f"{finding.path}:{finding.line}:{finding.column}"
+        rows.append((finding.severity.upper(), finding.rule_id, location, finding.redacted))
+    lines: list[str] = []
+    if len(rows) > 1:
+        lines.extend(render_table(rows))
+        lines.append("")
+    lines.append(summarize(result))
+    return "\n".join(lines) + "\n"
+
+
+def summarize(result: ScanResult) -> str:
+    """One line: printed on stdout and sent as the KeeperLogger summary message (one wording for both)."""
+    stats = result.stats
+    counts = result.count_by_severity()
+    by_severity = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
+    found = f"{len(result.findings)} secret(s) found" + (f" ({by_severity})" if by_severity else "")
+    state = "complete" if result.complete else "INCOMPLETE (" + "; ".join(result.incomplete_reasons) + ")"
+    return (
+        f"Secret scan {state}: {found} in {stats.files_scanned} file(s), "
+        f"{stats.files_skipped} skipped, {stats.read_errors} unreadable, {stats.duration_seconds:.1f}s."
+    )
+
+
+def render_catalog(rules: Iterable[Rule]) -> str:
+    """A readable table of the rules (id, severity, confidence, title) and a count line."""
+    listed = list(rules)
+    rows = [("ID", "SEVERITY", "CONFIDENCE", "TITLE")] + [(r.id, r.severity, r.confidence, r.title) for r in listed]
+    lines = render_table(rows)
+    counts = {severity: sum(1 for r in listed if r.severity == severity) for severity in SEVERITIES}
+    by_severity = ", ".join(f"{n} {severity}" for severity, n in counts.items() if n)
+    lines.append("")
+    lines.append(f"{len(listed)} rules" + (f" ({by_severity})" if by_severity else ""))
+    return "\n".join(lines) + "\n"
