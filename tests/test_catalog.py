@@ -116,7 +116,7 @@ def test_good_rule_loads_and_duplicates_and_bad_toml_are_refused(tmp_path: Path)
 
 
 def test_dollar_is_crlf_aware_in_python_and_widened_in_the_gate() -> None:
-    from secret_scanner.catalog.rule import translate_line_ends
+    from secret_scanner.catalog.patterns import translate_line_ends
 
     python, gate = translate_line_ends(r"key=(\w{4,80})$[$]\$x{2,3}")
     assert python == r"key=(\w{4,80})(?=\r?$)[$]\$x{2,3}"

@@ -12,7 +12,8 @@ from importlib import resources
 from importlib.resources.abc import Traversable
 from pathlib import Path
 
-from secret_scanner.catalog.rule import Rule, parse_rule
+from secret_scanner.catalog.rule import Rule
+from secret_scanner.catalog.schema import parse_rule
 from secret_scanner.errors import RuleError
 
 
