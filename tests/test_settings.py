@@ -136,14 +136,14 @@ def test_parse_accepts_strings_and_ignores_other_keys() -> None:
 
 def test_job_id_with_underscore_is_refused_with_the_fix() -> None:
     from secret_scanner.errors import ConfigError
-    from secret_scanner.jobmode.run import resolve_job_identity
+    from secret_scanner.jobmode.identity import resolve_job_identity
 
     with pytest.raises(ConfigError, match=r"underscore.*'secrets-scanner'"):
         resolve_job_identity({"KEEPER_JOB_ID": "secrets_scanner"})
 
 
 def test_missing_job_id_warns_and_falls_back(caplog: pytest.LogCaptureFixture) -> None:
-    from secret_scanner.jobmode.run import event_topic_for, resolve_job_identity
+    from secret_scanner.jobmode.identity import event_topic_for, resolve_job_identity
 
     with caplog.at_level(logging.WARNING, logger="secret_scanner"):
         identity = resolve_job_identity({})
@@ -155,7 +155,7 @@ def test_missing_job_id_warns_and_falls_back(caplog: pytest.LogCaptureFixture) -
 
 def test_event_topic_defaults_and_overrides() -> None:
     from secret_scanner.errors import ConfigError
-    from secret_scanner.jobmode.run import event_topic_for, resolve_job_identity
+    from secret_scanner.jobmode.identity import event_topic_for, resolve_job_identity
 
     identity = resolve_job_identity({"KEEPER_JOB_ID": "secrets-scanner"})
     assert identity.client_id(7) == "secrets-scanner_SecretScanner_7"
@@ -167,7 +167,7 @@ def test_event_topic_defaults_and_overrides() -> None:
 
 def test_timing_knobs() -> None:
     from secret_scanner.errors import ConfigError
-    from secret_scanner.jobmode.run import read_timing
+    from secret_scanner.jobmode.identity import read_timing
 
     assert read_timing({}).retry_seconds == 10.0 and read_timing({}).puback_timeout == 30.0
     timing = read_timing({"SECRET_SCANNER_RETRY_SECONDS": "0.5", "SECRET_SCANNER_HTTP_TIMEOUT": "2"})

@@ -23,8 +23,9 @@ import re
 import string
 import textwrap
 import uuid
-import zlib
 from collections.abc import Callable
+
+from secret_scanner.catalog.validators import base62_crc32
 
 BASE62 = string.digits + string.ascii_uppercase + string.ascii_lowercase
 _MARKER = re.compile(r"<gen:([a-zA-Z0-9-]+)(?::([^>]*))?>")
@@ -70,16 +71,6 @@ def _random(rng: random.Random, alphabet: str, length: int) -> str:
         value = "".join(rng.choice(alphabet) for _ in range(length))
         if not re.search(r"(.)\1\1\1", value):
             return value
-
-
-def base62_crc32(body: str) -> str:
-    """GitHub's and npm's token check: CRC32 of the random part, 6 base62 digits."""
-    number = zlib.crc32(body.encode("ascii"))
-    digits = ""
-    while number:
-        number, rem = divmod(number, 62)
-        digits = BASE62[rem] + digits
-    return digits.rjust(6, "0")
 
 
 def _github(rng: random.Random, prefix: str | None) -> str:

@@ -23,6 +23,11 @@ _PUTTY = re.compile(r"PuTTY-User-Key-File-[23]: [a-z0-9-]+\s+Encryption: [a-z0-9
                     r"Public-Lines: \d+\s.*Private-Lines: \d+\s.*Private-(?:MAC|Hash): [0-9a-f]+", re.DOTALL)
 
 
+def base62_crc32(body: str) -> str:
+    """GitHub's and npm's token check: CRC32 of the random part as 6 base62 digits (specimens make it too)."""
+    return _encode_base62(zlib.crc32(body.encode("ascii")))
+
+
 def _encode_base62(number: int) -> str:
     digits = ""
     while number:
@@ -37,7 +42,7 @@ def _crc32_token(secret: str, prefixes: tuple[str, ...]) -> bool:
             rest = secret[len(prefix):]
             if len(rest) != 36 or not rest.isascii() or not rest.isalnum():
                 return False
-            return _encode_base62(zlib.crc32(rest[:30].encode("ascii"))) == rest[30:]
+            return base62_crc32(rest[:30]) == rest[30:]
     return False
 
 
