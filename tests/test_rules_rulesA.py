@@ -10,9 +10,9 @@ import random
 
 import pytest
 
-from secret_scanner import specimen
-from secret_scanner.catalog import load_rules
-from secret_scanner.selftest import new_engine
+from secret_scanner.catalog import specimen
+from secret_scanner.catalog.loader import load_rules
+from secret_scanner.engine.selftest import new_engine
 
 ENGINE = new_engine(load_rules())
 
