@@ -59,6 +59,7 @@ class View:
     json_path: Path | None = None
     quiet_output: bool = False
     received: list[Received] = field(default_factory=list)
+    output: list[tuple[int, str, str]] = field(default_factory=list)  # pid, stream, line (bounded)
     _lock: threading.Lock = field(default_factory=threading.Lock)
     _json: IO[str] | None = None
     _client: Any = None
@@ -98,6 +99,9 @@ class View:
         self._emit(f"[devagent] {clean(text)}", {"kind": "devagent", "message": text, **fields})
 
     def task_output(self, job_id: str, pid: int, stream: str, line: str) -> None:
+        with self._lock:
+            if len(self.output) < 1000:
+                self.output.append((pid, stream, line))
         if self.quiet_output:
             return
         self._emit(f"[{job_id} pid {pid} {stream}] {clean(line)}",
