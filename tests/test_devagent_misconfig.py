@@ -70,7 +70,8 @@ CASES = [
     ("binary missing", None, _set(task_command="no-such-task-binary"), ExitCode.NOT_RUN,
      "binary not found", 1, "not found"),
     ("over its timeout", None, _set(task_command="sleep", task_arguments="30", task_timeoutSeconds=1),
-     ExitCode.TIMED_OUT, "killed after timeoutSeconds: timeoutSeconds 1 (checklist item 7)", 7, "killed after timeoutSeconds"),
+     ExitCode.TIMED_OUT, "killed after timeoutSeconds: timeoutSeconds 1 (checklist item 7)", 7,
+     "killed after timeoutSeconds"),
 ]
 
 
