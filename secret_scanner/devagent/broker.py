@@ -102,8 +102,10 @@ class Broker:
     def start(self) -> None:
         self.port = require_free_port(0, "broker")
         self._write_files()
+        # Its own session: a Ctrl-C at the terminal must not kill the broker before a stopped task has reported.
         self._process = subprocess.Popen([self.mosquitto, "-c", str(self.directory / "mosquitto.conf")],
-                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+                                         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
+                                         start_new_session=os.name != "nt")
         deadline = time.monotonic() + START_SECONDS
         while time.monotonic() < deadline:
             if self._process.poll() is not None:

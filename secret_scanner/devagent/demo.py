@@ -20,7 +20,10 @@ from secret_scanner import specimen
 from secret_scanner.devagent.faults import DevAgentError
 
 if TYPE_CHECKING:
-    from secret_scanner.devagent.agent import AgentOptions
+    from secret_scanner.devagent.agent import AgentOptions, DevAgent
+    from secret_scanner.devagent.jobfile import Job
+    from secret_scanner.devagent.launcher import RunRecord
+    from secret_scanner.devagent.view import View
 
 DEMO_FILES: dict[str, str] = {
     "home/alex/.aws/credentials": (
@@ -96,22 +99,38 @@ def run_demo(args: argparse.Namespace, options: AgentOptions) -> int:
             view.notice(f"demo 1/2: {job.id} Startup run on the demo tree {tree} (secrets planted just now)")
             narrowed = ("--path", str(tree), "--state-dir", str(workdir / "state"), *base.extra_arguments)
             agent.runner.settings = replace(base, extra_arguments=narrowed)
-            first = agent.runner.run(job, "Startup (demo tree)")
+            first, interrupted = _run_stoppably(agent, view, job, "Startup (demo tree)")
             findings = view.wait_for(lambda: any(_is_finding(r.document) for r in view.on_topic(LOGGER_TOPIC)), 3)
-            if not args.demo_only:
+            if not args.demo_only and not interrupted:
                 view.notice(f"demo 2/2: {job.id} Startup run as shipped, on this machine's default roots "
                             "(Ctrl-C stops it; what was found is still reported)")
                 agent.runner.settings = base
-                agent.runner.run(job, "Startup (default roots)")
-                view.wait_for(lambda: False, 0.3)
+                _, interrupted = _run_stoppably(agent, view, job, "Startup (default roots)")
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
+    if interrupted:
+        return int(ExitCode.INTERRUPTED)
     if not first or not first[0].ran:
         return int(ExitCode.NOT_RUN)
     if not findings:
         print(f"{args.job}: no finding reached KeeperLogger from the demo tree run", file=sys.stderr)
         return int(ExitCode.CHECK_FAILED)
     return int(ExitCode.OK)
+
+
+def _run_stoppably(agent: DevAgent, view: View, job: Job, trigger: str) -> tuple[list[RunRecord], bool]:
+    """One run; Ctrl-C stops the task as the agent's timeout does and waits for its report to arrive."""
+    assert agent.runner is not None
+    try:
+        records = agent.runner.run(job, trigger)
+    except KeyboardInterrupt:
+        # The task runs in its own session, so Ctrl-C reached only us: SIGTERM it, as the agent would.
+        view.notice("Ctrl-C: stopping the task with SIGTERM; what it found is still reported")
+        agent.runner.stop_all()
+        view.wait_for(lambda: False, 1.0)
+        return [], True
+    view.wait_for(lambda: False, 0.5)
+    return records, False
 
 
 def _is_finding(document: dict[str, Any] | None) -> bool:

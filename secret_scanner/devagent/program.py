@@ -154,8 +154,11 @@ def _run(args: argparse.Namespace, options: object) -> int:
         try:
             records = scheduler.run()
         except KeyboardInterrupt:
+            # Tasks run in their own sessions: stop them as the agent's timeout does, let their reports arrive.
             scheduler.stop.set()
+            view.notice("Ctrl-C: stopping every task with SIGTERM; what they found is still reported")
             agent.runner.stop_all()
+            view.wait_for(lambda: False, 1.0)
             raise
         view.wait_for(lambda: False, 0.3)  # let the last PUBACKed messages reach the view
         for record in records:
