@@ -8,6 +8,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import socket
 import ssl
 import subprocess
 import sys
@@ -17,7 +18,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import MOSQUITTO, scanner_env
+from conftest import FALLBACK_BROKER_PORT, MOSQUITTO, scanner_env
 from test_devagent import LINUX_JOB, deploy_product, narrowed, prepare_environment, write_job
 
 from secret_scanner.devagent.agent import AgentOptions, DevAgent
@@ -153,6 +154,14 @@ def test_a_binary_started_by_hand_is_refused(
     from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 
     out = io.StringIO()
+    # After the 403 the product falls back to the agent's default broker port: hold it (bound, not listening,
+    # so connections are refused) unless another process already has it.
+    holder = socket.socket()
+    try:
+        holder.bind(("127.0.0.1", FALLBACK_BROKER_PORT))
+    except OSError:
+        holder.close()
+        holder = None
     with DevAgent([load_job(LINUX_JOB)], AgentOptions(mosquitto=MOSQUITTO), View(out=out)) as agent:
         assert agent.plugin is not None and agent.gate is not None
         env = scanner_env(KEEPER_JOB_ID="secrets-scanner-linux")
@@ -174,8 +183,11 @@ def test_a_binary_started_by_hand_is_refused(
         client.loop_start()
         answered.wait(5)
         client.loop_stop()
-    assert done.returncode == 4, done.stderr  # delivery failed: no settings, no broker
+    if holder is not None:
+        holder.close()
+        assert done.returncode == 4, done.stderr  # delivery failed: no settings, no broker
     assert "HTTP 403" in done.stderr and "started by the job runner" in done.stderr
+    assert f"using the default broker 127.0.0.1:{FALLBACK_BROKER_PORT}" in done.stderr
     assert codes == [0x87]
     shown = out.getvalue()
     assert ": 403 (Plugin tier: only processes the job runner launched; checklist items 9 and 13)" in shown
