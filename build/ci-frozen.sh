@@ -48,6 +48,9 @@ section "frozen: local scan of a planted fixture tree (expect exit 1, planted ru
 section "frozen: real-broker job mode and leak check (SECRET_SCANNER_BIN=$FROZEN pytest tests/test_jobmode.py tests/test_leak.py)"
 SECRET_SCANNER_BIN=$FROZEN "$PY" -m pytest -q -p no:cacheprovider tests/test_jobmode.py tests/test_leak.py
 
+section "frozen: Startup and interval runs through the development agent (SECRET_SCANNER_BIN=$FROZEN pytest tests/test_devagent.py)"
+SECRET_SCANNER_BIN=$FROZEN "$PY" -m pytest -q -p no:cacheprovider tests/test_devagent.py
+
 section "job definitions: secret-scanner-jobs validate jobs/*.json"
 "$BIN_DIR/secret-scanner-jobs" validate jobs/*.json
 
