@@ -16,7 +16,7 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
-from secret_scanner import specimen
+from secret_scanner.catalog import specimen
 from secret_scanner.devagent.faults import DevAgentError
 
 if TYPE_CHECKING:
