@@ -110,9 +110,10 @@ def test_startup_then_interval_run_deliver_redacted_findings(
     product_state: Path,
 ) -> None:
     log = tmp_path / "view.jsonl"
-    # 120 minutes / 1200 = an interval run 6 s after start, after the Startup run has ended: runs that overlap
+    # 120 minutes / 300 = an interval run 24 s after start, after the Startup run has ended even on a loaded
+    # machine: runs that overlap
     # share the state directory, and the second would rightly exit 5 (lock held).
-    code = main(["run", str(LINUX_JOB), "--agent-root", str(agent_root), "--time-scale", "1200",
+    code = main(["run", str(LINUX_JOB), "--agent-root", str(agent_root), "--time-scale", "300",
                  "--interval-runs", "1", "--json-log", str(log), *narrowed(planted.root, product_state)])
     shown = capsys.readouterr().out
     records = read_log(log)
