@@ -4,12 +4,17 @@ Plugin Settings (job mode) and the admin Jobs API client both call the agent thr
 one trust decision, one proxy rule (never: `trust_env` is off, loopback agent traffic must not reach a proxy),
 no redirects, and one way of failing.
 
-`timeout_seconds` applies to each socket operation; the body is streamed and read in chunks up to the cap.
+requests' `timeout` applies to each socket operation, so a peer that trickles one byte a second keeps a request
+alive for ever (issue #11). Here every socket operation of the request (TLS handshake, sending, reading the
+headers and the streamed body) gets at most what is left of the request's deadline, and the body is read in
+chunks up to the cap; connect, headers and body together end by `timeout_seconds`.
 """
 
 from __future__ import annotations
 
 import ssl
+import threading
+import time
 import warnings
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
@@ -24,6 +29,7 @@ from urllib3.exceptions import InsecureRequestWarning
 from secret_scanner.errors import ScannerError
 
 _CHUNK_BYTES = 64 * 1024
+_deadline = threading.local()  # the running request's time.monotonic() deadline, per thread
 
 
 @dataclass(frozen=True)
@@ -60,6 +66,9 @@ class HttpsSession:
     """HTTPS requests to one peer under a TLS policy context; use as a context manager or close()."""
 
     def __init__(self, context: ssl.SSLContext, timeout_seconds: float, max_body_bytes: int) -> None:
+        # Every socket this context wraps enforces the running request's deadline; the context is built for
+        # this session by net/tls.py and not shared with the MQTT client.
+        context.sslsocket_class = _DeadlineSocket
         self._timeout = timeout_seconds
         self._max_body = max_body_bytes
         self._verify = context.verify_mode != ssl.CERT_NONE
@@ -80,6 +89,8 @@ class HttpsSession:
     def request(self, method: str, url: str, body: bytes | None = None,
                 headers: Mapping[str, str] | None = None) -> HttpReply:
         """Send one request and read the whole answer; HttpError subclasses for every failure below HTTP."""
+        deadline = time.monotonic() + self._timeout
+        _deadline.value = deadline
         reading = False
         try:
             with warnings.catch_warnings():
@@ -90,19 +101,23 @@ class HttpsSession:
                     timeout=self._timeout, verify=self._verify, allow_redirects=False, stream=True)
             reading = True
             with response:
-                return HttpReply(response.status_code, self._read_body(response))
+                return HttpReply(response.status_code, self._read_body(response, deadline))
         except HttpError:
             raise
         except Exception as exc:  # requests, urllib3, ssl and OS errors share no narrower base
             raise _translate(exc, self._timeout, reading) from exc
+        finally:
+            _deadline.value = None
 
-    def _read_body(self, response: requests.Response) -> bytes:
+    def _read_body(self, response: requests.Response, deadline: float) -> bytes:
         declared = response.headers.get("Content-Length", "")
         if declared.isdigit() and int(declared) > self._max_body:
             raise ResponseTooLarge(f"answer larger than {self._max_body} bytes")
         chunks: list[bytes] = []
         size = 0
         while True:
+            if time.monotonic() >= deadline:
+                raise DeadlineExceeded(f"no complete answer within {self._timeout:g}s")
             chunk = response.raw.read(_CHUNK_BYTES, decode_content=True)
             if not chunk:
                 return b"".join(chunks)
@@ -129,6 +144,41 @@ class _PolicyAdapter(HTTPAdapter):
         conn.cert_reqs = "CERT_NONE" if self._context.verify_mode == ssl.CERT_NONE else "CERT_REQUIRED"
         conn.ca_certs = None
         conn.ca_cert_dir = None
+
+
+class _DeadlineSocket(ssl.SSLSocket):
+    """An SSL socket whose every operation waits at most until the running request's deadline."""
+
+    def _bound(self) -> None:
+        deadline: float | None = getattr(_deadline, "value", None)
+        if deadline is None:
+            return
+        remaining = deadline - time.monotonic()
+        if remaining <= 0:
+            raise TimeoutError("the request's deadline passed")
+        current = self.gettimeout()
+        if current is None or current > remaining:
+            self.settimeout(remaining)
+
+    def do_handshake(self, block: bool = False) -> None:
+        self._bound()
+        super().do_handshake(block)
+
+    def recv(self, buflen: int = 1024, flags: int = 0) -> bytes:
+        self._bound()
+        return super().recv(buflen, flags)
+
+    def recv_into(self, buffer: Any, nbytes: int | None = None, flags: int = 0) -> int:
+        self._bound()
+        return super().recv_into(buffer, nbytes, flags)  # type: ignore[arg-type]
+
+    def read(self, len: int = 1024, buffer: Any = None) -> bytes:
+        self._bound()
+        return super().read(len, buffer)
+
+    def send(self, data: Any, flags: int = 0) -> int:
+        self._bound()
+        return super().send(data, flags)
 
 
 def _chain(exc: BaseException) -> Iterator[BaseException]:
