@@ -113,8 +113,20 @@ def test_exit_70_internal_error_never_prints_the_exception_message(
     assert secret[4:16] not in captured.err + captured.out
 
 
+def test_exit_130_interrupted_without_a_traceback(
+    main: Main, tmp_path: Path, mocker: MockerFixture, capsys: pytest.CaptureFixture[str],
+) -> None:
+    tree = plant_tree(tmp_path / "tree")
+    mocker.patch("secret_scanner.engine.scan.scan", side_effect=KeyboardInterrupt)
+    code = main("--scan", "--path", str(tree.root), "--state-dir", str(tmp_path / "s"))
+    err = capsys.readouterr().err
+    assert code == ExitCode.INTERRUPTED == 130
+    assert err.strip().splitlines()[-1] == "SecretScanner: interrupted" and "Traceback" not in err
+
+
 def test_every_exit_code_has_a_test() -> None:
-    tested = {"CLEAN", "SECRETS_FOUND", "USAGE", "INCOMPLETE", "DELIVERY_FAILED", "LOCKED", "INTERNAL"}
+    tested = {"CLEAN", "SECRETS_FOUND", "USAGE", "INCOMPLETE", "DELIVERY_FAILED", "LOCKED", "INTERNAL",
+              "INTERRUPTED"}
     assert {code.name for code in ExitCode} == tested
 
 

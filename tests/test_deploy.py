@@ -18,9 +18,11 @@ from urllib.parse import unquote
 import pytest
 import trustme
 
-from secret_scanner.admin import agentroot, deploy
+from secret_scanner.admin import agentroot, install
 from secret_scanner.admin.agentroot import LINUX, MACOS, WINDOWS, current_os, detect_agent_root, known_roots
-from secret_scanner.admin.deploy import DeployExit, install_binary
+from secret_scanner.admin.install import install_binary
+from secret_scanner.cli import deploy
+from secret_scanner.cli.exitcodes import DeployExit
 
 REPO = Path(__file__).resolve().parent.parent
 HOST_OS = current_os()
@@ -461,7 +463,7 @@ def test_install_binary_restores_the_old_folder_when_the_swap_fails(
         return real_rename(self, dest)
 
     monkeypatch.setattr(Path, "rename", failing_rename)
-    with pytest.raises(deploy.InstallError, match="retry when the run ends"):
+    with pytest.raises(install.InstallError, match="retry when the run ends"):
         install_binary(source, target)
     assert (target / "old.txt").read_text() == "old"
     assert sorted(p.name for p in target.parent.iterdir()) == ["SecretScanner"]
@@ -531,7 +533,7 @@ def test_verify_accepts_a_wrapped_job_and_catches_a_wrong_one(
 
 
 def test_agent_root_is_detected_when_not_given(env: Env, monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.setattr(deploy, "detect_agent_root", lambda: env.root)
+    monkeypatch.setattr(install, "detect_agent_root", lambda: env.root)
     argv = env.argv("--binary-dir", str(env.binary_dir))
     del argv[argv.index("--agent-root"):argv.index("--agent-root") + 2]
     assert deploy.main(argv) == DeployExit.OK
@@ -541,7 +543,7 @@ def test_agent_root_is_detected_when_not_given(env: Env, monkeypatch: pytest.Mon
 def test_no_agent_root_found_lists_the_roots_tried(
     env: Env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
 ) -> None:
-    monkeypatch.setattr(deploy, "detect_agent_root", lambda: None)
+    monkeypatch.setattr(install, "detect_agent_root", lambda: None)
     argv = env.argv("--binary-dir", str(env.binary_dir))
     del argv[argv.index("--agent-root"):argv.index("--agent-root") + 2]
     assert deploy.main(argv) == DeployExit.USAGE
@@ -564,3 +566,28 @@ def test_bad_api_base_never_echoes_what_may_be_a_secret(url: str) -> None:
         split_base_url(url.format(pw=password))
     assert "--api-base" in str(caught.value)
     assert password not in str(caught.value)
+
+
+def test_an_unexpected_agent_answer_exits_9(env: Env, capsys: pytest.CaptureFixture[str]) -> None:
+    env.agent.forced[("POST", "/api/Jobs/validate")] = (500, {"message": "boom"})
+    assert deploy.main(env.argv("--binary-dir", str(env.binary_dir))) == DeployExit.AGENT_ERROR
+    assert "unexpected 500 from the agent" in capsys.readouterr().err
+
+
+def test_a_failed_copy_exits_3_and_registers_nothing(
+    env: Env, monkeypatch: pytest.MonkeyPatch, capsys: pytest.CaptureFixture[str],
+) -> None:
+    def failing_copy(*args: object, **kwargs: object) -> None:
+        raise OSError(28, "No space left on device")
+
+    monkeypatch.setattr(install.shutil, "copytree", failing_copy)
+    assert deploy.main(env.argv("--binary-dir", str(env.binary_dir))) == DeployExit.INSTALL_FAILED
+    assert "cannot copy" in capsys.readouterr().err
+    assert not _installed(env).exists() and JOB_ID not in env.agent.jobs
+
+
+def test_every_deploy_exit_code_has_a_test() -> None:
+    # INTERNAL and INTERRUPTED are tested in tests/test_cli_shell.py.
+    tested = {"OK", "JOB_INVALID", "USAGE", "INSTALL_FAILED", "AGENT_UNREACHABLE", "TLS_FAILED", "FORBIDDEN",
+              "NOT_FOUND", "VERIFY_FAILED", "AGENT_ERROR", "INTERNAL", "INTERRUPTED"}
+    assert {code.name for code in DeployExit} == tested

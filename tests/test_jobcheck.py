@@ -8,9 +8,10 @@ from pathlib import Path
 
 import pytest
 
-from secret_scanner.admin import jobcheck
 from secret_scanner.admin.agentroot import LINUX, MACOS, WINDOWS
-from secret_scanner.admin.jobcheck import CheckOptions, ExitStatus, validate_file, validate_text
+from secret_scanner.admin.jobcheck import CheckOptions, validate_file, validate_text
+from secret_scanner.cli import jobs
+from secret_scanner.cli.exitcodes import JobsExit
 
 REPO = Path(__file__).resolve().parent.parent
 FIXTURES = Path(__file__).resolve().parent / "fixtures" / "jobs"
@@ -99,7 +100,7 @@ def test_shipped_jobs_each_target_exactly_their_os() -> None:
 
 
 def test_shipped_jobs_pass_the_cli() -> None:
-    assert jobcheck.main(["validate", "--no-binary-check", *map(str, SHIPPED)]) == ExitStatus.VALID
+    assert jobs.main(["validate", "--no-binary-check", *map(str, SHIPPED)]) == JobsExit.VALID
 
 
 def test_answer_has_the_agent_validate_shape() -> None:
@@ -224,9 +225,9 @@ def test_executable_path_is_checked_instead_of_jobs_bin(tmp_path: Path) -> None:
 
 def test_cli_json_answers_per_file(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> None:
     root = _agent_root(tmp_path, with_binary=True)
-    code = jobcheck.main(["validate", "--json", "--agent-root", str(root),
+    code = jobs.main(["validate", "--json", "--agent-root", str(root),
                           str(INTERVAL), str(INVALID_DIR / "no-tasks.json")])
-    assert code == ExitStatus.INVALID
+    assert code == JobsExit.INVALID
     answers = json.loads(capsys.readouterr().out)
     assert [a["jobId"] for a in answers] == ["interval-startup", "no-tasks"]
     assert [a["valid"] for a in answers] == [True, False]
@@ -234,8 +235,8 @@ def test_cli_json_answers_per_file(capsys: pytest.CaptureFixture[str], tmp_path:
 
 
 def test_cli_text_output_names_errors(capsys: pytest.CaptureFixture[str]) -> None:
-    code = jobcheck.main(["validate", "--no-binary-check", str(INVALID_DIR / "under_score.json")])
-    assert code == ExitStatus.INVALID
+    code = jobs.main(["validate", "--no-binary-check", str(INVALID_DIR / "under_score.json")])
+    assert code == JobsExit.INVALID
     out = capsys.readouterr().out
     assert "INVALID" in out
     assert "error: id: 'under_score' contains an underscore" in out
@@ -248,21 +249,21 @@ def test_cli_text_output_names_errors(capsys: pytest.CaptureFixture[str]) -> Non
     ["frobnicate", "x.json"],
 ])
 def test_cli_usage_errors_exit_2(argv: list[str], capsys: pytest.CaptureFixture[str]) -> None:
-    assert jobcheck.main(argv) == ExitStatus.USAGE
+    assert jobs.main(argv) == JobsExit.USAGE
 
 
 def test_cli_rejects_agent_root_without_jobs_dir(tmp_path: Path, capsys: pytest.CaptureFixture[str]) -> None:
-    code = jobcheck.main(["validate", "--agent-root", str(tmp_path), str(SHIPPED[0])])
-    assert code == ExitStatus.USAGE
+    code = jobs.main(["validate", "--agent-root", str(tmp_path), str(SHIPPED[0])])
+    assert code == JobsExit.USAGE
     assert "holds no Jobs/ directory" in capsys.readouterr().err
 
 
 def test_cli_detects_agent_root(tmp_path: Path, monkeypatch: pytest.MonkeyPatch,
                                 capsys: pytest.CaptureFixture[str]) -> None:
     root = _agent_root(tmp_path, with_binary=False)
-    monkeypatch.setattr(jobcheck, "detect_agent_root", lambda: root)
-    monkeypatch.setattr(jobcheck, "current_os", lambda: LINUX)
-    code = jobcheck.main(["validate", str(REPO / "jobs" / "secrets-scanner-linux.json")])
-    assert code == ExitStatus.INVALID
+    monkeypatch.setattr(jobs, "detect_agent_root", lambda: root)
+    monkeypatch.setattr(jobs, "current_os", lambda: LINUX)
+    code = jobs.main(["validate", str(REPO / "jobs" / "secrets-scanner-linux.json")])
+    assert code == JobsExit.INVALID
     expected = root / "Jobs" / "bin" / "SecretScanner" / "SecretScanner"
     assert f"binary not found at {expected}" in capsys.readouterr().out

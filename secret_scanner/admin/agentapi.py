@@ -7,21 +7,26 @@ TLS alert means a missing or unaccepted client certificate.
 
 from __future__ import annotations
 
-import http.client
 import json
 import logging
 import ssl
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote, urlsplit
+from urllib.parse import quote
 
-from secret_scanner.errors import ScannerError, TlsPolicyError, UsageError
-from secret_scanner.net.tls import checks_hostname, is_loopback
+from secret_scanner.errors import ScannerError, UsageError
+from secret_scanner.net.http import DeadlineExceeded, HttpsSession, ResponseTooLarge, TransportError
+from secret_scanner.net.tls import ClientCertificate, build_client_context
+from secret_scanner.net.urls import HttpsBase, check_https_base
 
 log = logging.getLogger(__name__)
 
 DEFAULT_API_BASE = "https://127.0.0.1:6889"
+# A job definition is a few KiB; the cap only stops a broken or hostile peer from filling memory.
+MAX_BODY_BYTES = 1024 * 1024
+_REFUSAL = (": pass --ca with the CA bundle that issued the agent's certificate (verification is skipped only "
+            "for 127.0.0.1/::1/localhost)")
 
 # OpenSSL reasons for an alert the server sends when it wants a client certificate we did not send, or rejects
 # the one we sent. TLS 1.3 delivers them on the first read after the handshake, not during connect().
@@ -93,54 +98,18 @@ class _Reply:
     text: str
 
 
-def split_base_url(url: str) -> tuple[str, int, str]:
-    """Host, port and path prefix of an https API base URL."""
-    parts = urlsplit(url)
-    # Name the URL by scheme and host only: credentials, a query or a fragment may carry a secret.
-    shown = f"{parts.scheme}://{parts.hostname or ''}"
-    if parts.scheme != "https" or not parts.hostname:
-        raise UsageError(f"--api-base must be an https URL with a host, like {DEFAULT_API_BASE} (got {shown!r})")
-    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
-        raise UsageError(f"--api-base must not carry credentials, a query or a fragment (got {shown!r}); "
-                         "authenticate with --cert and --key")
-    try:
-        port = parts.port or 443
-    except ValueError as exc:
-        raise UsageError(f"--api-base has an invalid port (host {parts.hostname!r})") from exc
-    return parts.hostname, port, parts.path.rstrip("/")
+def split_base_url(url: str) -> HttpsBase:
+    """The parts of an https --api-base; UsageError (naming scheme and host only) if it is not one."""
+    return check_https_base(url, "--api-base", "; authenticate with --cert and --key")
 
 
 def build_tls_context(target: ApiTarget) -> ssl.SSLContext:
-    """TLS for the agent API, under the scanner's policy (secret_scanner.net.tls): verify against the CA
-    bundle (host name too, except on loopback), or skip verification for loopback hosts only."""
-    host, _, _ = split_base_url(target.base_url)
-    if target.ca_bundle is not None:
-        try:
-            context = ssl.create_default_context(cafile=str(target.ca_bundle))
-        except (OSError, ssl.SSLError) as exc:
-            raise UsageError(f"--ca {target.ca_bundle}: not a readable PEM CA bundle ({exc})") from exc
-        context.check_hostname = checks_hostname(host, target.ca_bundle)
-    elif is_loopback(host):
-        context = ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
-        context.check_hostname = False
-        context.verify_mode = ssl.CERT_NONE
-        log.info("no --ca given: not verifying the agent certificate on loopback %s", host)
-    else:
-        raise TlsPolicyError(
-            f"{target.base_url} is not a loopback address: pass --ca with the CA bundle that issued the "
-            "agent's certificate (verification is skipped only for 127.0.0.1/::1/localhost)")
-    context.minimum_version = ssl.TLSVersion.TLSv1_2
-    if target.client_cert is not None:
-        try:
-            context.load_cert_chain(
-                str(target.client_cert), str(target.client_key) if target.client_key is not None else None)
-        except (OSError, ssl.SSLError) as exc:
-            raise UsageError(
-                f"--cert {target.client_cert} / --key {target.client_key}: cannot load the client "
-                f"certificate and key (PEM, unencrypted key): {exc}") from exc
-    elif target.client_key is not None:
+    """TLS for the agent API under the one policy (secret_scanner.net.tls), with the admin client certificate."""
+    if target.client_key is not None and target.client_cert is None:
         raise UsageError("--key needs --cert")
-    return context
+    client = ClientCertificate(target.client_cert, target.client_key) if target.client_cert is not None else None
+    return build_client_context(split_base_url(target.base_url).host, target.ca_bundle, "--api-base",
+                                client=client, ca_flag="--ca", refusal=_REFUSAL)
 
 
 class JobApi:
@@ -148,8 +117,12 @@ class JobApi:
 
     def __init__(self, target: ApiTarget) -> None:
         self._target = target
-        self._host, self._port, self._prefix = split_base_url(target.base_url)
-        self._context = build_tls_context(target)
+        base = split_base_url(target.base_url)
+        self._host, self._port, self._base = base.host, base.port, base.url
+        self._session = HttpsSession(build_tls_context(target), target.timeout_seconds, MAX_BODY_BYTES)
+
+    def close(self) -> None:
+        self._session.close()
 
     def validate(self, job_json: str) -> Validation:
         reply = self._call("POST", "/api/Jobs/validate", job_json, missing="the validate endpoint")
@@ -203,39 +176,39 @@ class JobApi:
             f"{what}: unexpected {reply.status} from the agent: {reply.text.strip()[:300]}")
 
     def _send(self, method: str, path: str, body: str | None) -> _Reply:
-        connection = http.client.HTTPSConnection(
-            self._host, self._port, context=self._context, timeout=self._target.timeout_seconds)
         headers = {"Accept": "application/json"}
         if body is not None:
             headers["Content-Type"] = "application/json"
         try:
-            connection.request(method, self._prefix + path, body=body.encode() if body is not None else None,
-                               headers=headers)
-            response = connection.getresponse()
-            raw = response.read()
-        except ssl.SSLCertVerificationError as exc:
-            raise AgentTlsError(self._explain_untrusted(exc)) from exc
-        except ssl.SSLError as exc:
-            raise AgentTlsError(self._explain_tls_alert(exc)) from exc
-        except ConnectionRefusedError as exc:
-            raise AgentUnreachableError(
-                f"{self._where()}: connection refused: the agent is not running, or its HTTPS port is not "
-                f"{self._port} (Settings:KestrelHttpsPort in appsettings.json)") from exc
-        except TimeoutError as exc:
+            reply = self._session.request(method, self._base + path,
+                                          body=body.encode() if body is not None else None, headers=headers)
+        except DeadlineExceeded as exc:
             raise AgentUnreachableError(
                 f"{self._where()}: no answer within {self._target.timeout_seconds:g} s") from exc
-        except (ConnectionResetError, BrokenPipeError, http.client.RemoteDisconnected) as exc:
-            raise AgentTlsError(self._explain_hangup(exc)) from exc
-        except OSError as exc:
-            raise AgentUnreachableError(f"{self._where()}: cannot connect: {exc}") from exc
-        finally:
-            connection.close()
-        text = raw.decode("utf-8", errors="replace")
+        except ResponseTooLarge as exc:
+            raise AgentProtocolError(f"{self._where()}: {method} {path}: {exc}") from exc
+        except TransportError as exc:
+            raise self._explain(exc.cause) from exc
+        text = reply.body.decode("utf-8", errors="replace")
         try:
             parsed: object = json.loads(text) if text.strip() else None
         except json.JSONDecodeError:
             parsed = None
-        return _Reply(response.status, parsed, text)
+        return _Reply(reply.status, parsed, text)
+
+    def _explain(self, cause: BaseException) -> AgentApiError:
+        if isinstance(cause, ssl.SSLCertVerificationError):
+            return AgentTlsError(self._explain_untrusted(cause))
+        if isinstance(cause, ssl.SSLError):
+            return AgentTlsError(self._explain_tls_alert(cause))
+        if isinstance(cause, ConnectionRefusedError):
+            return AgentUnreachableError(
+                f"{self._where()}: connection refused: the agent is not running, or its HTTPS port is not "
+                f"{self._port} (Settings:KestrelHttpsPort in appsettings.json)")
+        # http.client.RemoteDisconnected is a ConnectionResetError: the agent hung up, as it may on a refused cert.
+        if isinstance(cause, ConnectionResetError | BrokenPipeError | ConnectionAbortedError):
+            return AgentTlsError(self._explain_hangup(cause))
+        return AgentUnreachableError(f"{self._where()}: cannot connect: {cause}")
 
     def _where(self) -> str:
         return f"{self._host}:{self._port}"
@@ -259,7 +232,7 @@ class JobApi:
                     "admin certificate provisioned for this agent")
         return f"{self._where()}: TLS failed ({reason}); check --api-base, --ca, --cert and --key"
 
-    def _explain_hangup(self, exc: OSError) -> str:
+    def _explain_hangup(self, exc: BaseException) -> str:
         if self._target.client_cert is None:
             return (f"{self._where()}: the agent closed the connection during TLS ({type(exc).__name__}); it "
                     "probably requires a client certificate: pass --cert and --key")

@@ -11,16 +11,15 @@ import os
 import signal
 import sys
 import threading
-import traceback
 import uuid
 from collections.abc import Sequence
 from pathlib import Path
-from types import FrameType, TracebackType
-from urllib.parse import urlsplit
+from types import FrameType
 
 from secret_scanner import __version__
 from secret_scanner.cli.argtypes import parse_positive_float, parse_positive_int
 from secret_scanner.cli.exitcodes import ExitCode
+from secret_scanner.cli.shell import ErrorRule, Program, run_program
 from secret_scanner.config import Config, load_config, locate_config
 from secret_scanner.errors import (
     ConfigError,
@@ -32,6 +31,7 @@ from secret_scanner.errors import (
     UsageError,
 )
 from secret_scanner.model import ScanResult
+from secret_scanner.net.urls import check_https_base
 
 log = logging.getLogger("secret_scanner")
 
@@ -76,31 +76,26 @@ def build_parser() -> argparse.ArgumentParser:
     return parser
 
 
+PROGRAM = Program(
+    name="SecretScanner",
+    ok=ExitCode.CLEAN,
+    usage=ExitCode.USAGE,
+    internal=ExitCode.INTERNAL,
+    interrupted=ExitCode.INTERRUPTED,
+    rules=(
+        ErrorRule((UsageError, ConfigError, StateError, ReportError), ExitCode.USAGE),
+        ErrorRule(LockHeldError, ExitCode.LOCKED, logging.WARNING),
+        ErrorRule(RuleError, ExitCode.INTERNAL, prefix="rule catalog is broken: "),
+        ErrorRule(ScannerError, ExitCode.INTERNAL),
+    ),
+    quiet_level=logging.INFO,
+)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the program; return the exit code. Never raises."""
     parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:  # argparse already printed usage and the problem
-        return ExitCode.CLEAN if exc.code in (0, None) else ExitCode.USAGE
-    _configure_logging(args.verbose)
-    try:
-        return _dispatch(parser, args)
-    except (UsageError, ConfigError, StateError, ReportError) as exc:
-        log.error("%s", exc)
-        return ExitCode.USAGE
-    except LockHeldError as exc:
-        log.warning("%s", exc)
-        return ExitCode.LOCKED
-    except RuleError as exc:
-        log.error("rule catalog is broken: %s", exc)
-        return ExitCode.INTERNAL
-    except ScannerError as exc:
-        log.error("%s", exc)
-        return ExitCode.INTERNAL
-    except Exception as exc:
-        _report_internal_error(exc)
-        return ExitCode.INTERNAL
+    return run_program(PROGRAM, parser, lambda args: _dispatch(parser, args), argv)
 
 
 def run() -> None:
@@ -231,22 +226,7 @@ def _run_engine(
 
 
 def _check_api_base(url: str) -> str:
-    parts = urlsplit(url)
-    # Name the URL by scheme and host only: user:password@, a path, a query or a fragment may carry a secret,
-    # and a password holding '#' or '?' even moves part of itself into the fragment or query.
-    shown = f"{parts.scheme}://{parts.hostname or ''}"
-    if parts.scheme != "https" or not parts.hostname:
-        raise UsageError(
-            f"--keeper-api-base must be an https URL with a host, e.g. https://127.0.0.1:6889 (got {shown!r})"
-        )
-    if parts.username is not None or parts.password is not None or parts.query or parts.fragment:
-        raise UsageError(f"--keeper-api-base must be scheme, host and port only, without credentials, query or "
-                         f"fragment (got {shown!r})")
-    try:
-        parts.port  # noqa: B018 - raises on a malformed port
-    except ValueError as exc:
-        raise UsageError(f"--keeper-api-base has an invalid port (host {parts.hostname!r})") from exc
-    return url.rstrip("/")
+    return check_https_base(url, "--keeper-api-base").url
 
 
 def _resolve_ca_bundle(given: Path | None) -> Path | None:
@@ -294,33 +274,3 @@ def _lower_priority() -> None:
             os.nice(10)
     except (OSError, AttributeError):
         log.debug("could not lower process priority")
-
-
-class _StderrFormatter(logging.Formatter):
-    def format(self, record: logging.LogRecord) -> str:
-        return f"SecretScanner: {record.levelname.lower()}: {record.getMessage()}"
-
-
-def _configure_logging(verbose: bool) -> None:
-    handler = logging.StreamHandler(sys.stderr)
-    handler.setFormatter(_StderrFormatter())
-    log.handlers[:] = [handler]
-    log.setLevel(logging.DEBUG if verbose else logging.INFO)
-    log.propagate = False
-    threading.excepthook = _thread_excepthook
-
-
-def _thread_excepthook(hook_args: threading.ExceptHookArgs) -> None:
-    if hook_args.exc_value is not None:
-        _report_internal_error(hook_args.exc_value)
-
-
-def _report_internal_error(exc: BaseException) -> None:
-    """Where it failed, never what the values were: an exception message may quote scanned content."""
-    frames = traceback.extract_tb(_traceback_of(exc))
-    where = " <- ".join(f"{Path(f.filename).name}:{f.lineno} {f.name}" for f in reversed(frames[-6:]))
-    sys.stderr.write(f"SecretScanner: internal error: {type(exc).__name__} at {where or 'unknown'}\n")
-
-
-def _traceback_of(exc: BaseException) -> TracebackType | None:
-    return exc.__traceback__

@@ -23,6 +23,7 @@ from paho.mqtt.enums import CallbackAPIVersion, MQTTProtocolVersion
 from paho.mqtt.reasoncodes import ReasonCode
 
 from secret_scanner.errors import DeliveryError
+from secret_scanner.net.retry import backoff_delays
 
 log = logging.getLogger(__name__)
 
@@ -113,20 +114,19 @@ class Publisher:
 
     def connect(self, retry_seconds: float, sleep: Callable[[float], None] = time.sleep) -> None:
         """Connect, retrying refusals for `retry_seconds`; DeliveryError naming the cause if never."""
-        deadline = time.monotonic() + retry_seconds
-        delay = 0.25
+        delays = backoff_delays(retry_seconds)
         while True:
             try:
                 self._connect_once()
                 return
             except _Retryable as exc:
-                if time.monotonic() + delay > deadline:
+                delay = next(delays, None)
+                if delay is None:
                     raise DeliveryError(
                         f"cannot connect to the MQTT broker at {self.address}: {exc}"
                     ) from exc
                 log.debug("MQTT connection to %s failed (%s); retrying in %.2fs", self.address, exc, delay)
                 sleep(delay)
-                delay = min(delay * 2, 2.0)
 
     def publish(self, topic: str, payload: bytes) -> Ticket:
         """Hand one QoS 1 message to the client; queued and sent (again) after a reconnection if needed."""

@@ -12,19 +12,21 @@ import json
 import logging
 import ssl
 import time
-import warnings
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
-from urllib.parse import urlsplit
-
-import requests
-from requests.adapters import HTTPAdapter
-from urllib3.exceptions import InsecureRequestWarning
 
 from secret_scanner.errors import SettingsError
 from secret_scanner.net import tls as tlspolicy
+from secret_scanner.net.http import (
+    DeadlineExceeded,
+    HttpReply,
+    HttpsSession,
+    ResponseTooLarge,
+    TransportError,
+)
+from secret_scanner.net.retry import backoff_delays
+from secret_scanner.net.urls import check_https_base
 
 log = logging.getLogger(__name__)
 
@@ -54,11 +56,12 @@ def resolve_broker_address(
     timeout_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BrokerAddress:
-    """The broker address from Plugin Settings, or the default with the reason. Raises only TlsPolicyError."""
-    host = urlsplit(api_base).hostname or ""
+    """The broker address from Plugin Settings, or the default with the reason. Raises only TlsPolicyError
+    (and UsageError for an api_base that is not an https base URL; the command line checked it already)."""
+    host = check_https_base(api_base, "--keeper-api-base").host
     context = tlspolicy.build_client_context(host, ca_bundle, "--keeper-api-base")
     try:
-        return fetch_broker_address(api_base, context, ca_bundle, retry_seconds, timeout_seconds, sleep)
+        return fetch_broker_address(api_base, context, retry_seconds, timeout_seconds, sleep)
     except SettingsError as exc:
         reason = str(exc)
         log.warning("%s; using the default broker %s:%d", reason, FALLBACK_HOST, FALLBACK_PORT)
@@ -68,69 +71,45 @@ def resolve_broker_address(
 def fetch_broker_address(
     api_base: str,
     context: ssl.SSLContext,
-    ca_bundle: Path | None,
     retry_seconds: float,
     timeout_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BrokerAddress:
-    """Read broker.host/broker.port; retry 403 for `retry_seconds`; raise SettingsError naming the cause."""
+    """Read broker.host/broker.port; retry 403 for `retry_seconds`; raise SettingsError naming the cause.
+
+    `timeout_seconds` bounds each request as a whole (connect, headers and body).
+    """
     url = settings_url(api_base)
-    deadline = time.monotonic() + retry_seconds
-    delay = 0.25
-    with requests.Session() as session:
-        session.trust_env = False  # a proxy from the environment must never see loopback agent traffic
-        session.mount("https://", _ContextAdapter(context))
+    delays = backoff_delays(retry_seconds)
+    with HttpsSession(context, timeout_seconds, MAX_BODY_BYTES) as session:
         while True:
-            response = _get(session, url, ca_bundle, timeout_seconds)
-            if response.status_code != 403 or time.monotonic() + delay > deadline:
-                break
+            reply = _get(session, url, timeout_seconds)
+            delay = next(delays, None) if reply.status == 403 else None
+            if delay is None:
+                return _parse_reply(url, reply, retry_seconds)
             log.debug("Plugin Settings answered 403 (agent registration race?); retrying in %.2fs", delay)
-            response.close()
             sleep(delay)
-            delay = min(delay * 2, 2.0)
-        with response:
-            return _parse_response(url, response, retry_seconds)
 
 
-class _ContextAdapter(HTTPAdapter):
-    """Uses our policy's SSL context, so HTTPS and MQTT verify the agent the same way."""
-
-    def __init__(self, context: ssl.SSLContext) -> None:
-        self._context = context
-        super().__init__(max_retries=0)
-
-    def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-        kwargs["ssl_context"] = self._context
-        if not self._context.check_hostname:
-            kwargs["assert_hostname"] = False
-        super().init_poolmanager(*args, **kwargs)
-
-
-def _get(session: requests.Session, url: str, ca_bundle: Path | None, timeout: float) -> requests.Response:
-    verify: bool | str = str(ca_bundle) if ca_bundle is not None else False
+def _get(session: HttpsSession, url: str, timeout: float) -> HttpReply:
     try:
-        with warnings.catch_warnings():
-            # Unverified TLS is our documented policy for loopback only (tlspolicy): no need to nag.
-            warnings.simplefilter("ignore", InsecureRequestWarning)
-            response = session.get(
-                url,
-                timeout=timeout,
-                verify=verify,
-                allow_redirects=False,
-                stream=True,
-                headers={"Accept": "application/json"},
-            )
-    except requests.exceptions.SSLError as exc:
-        raise SettingsError(f"Plugin Settings at {url}: TLS failed ({_describe_tls_error(exc)})") from exc
-    except requests.exceptions.Timeout as exc:
+        return session.request("GET", url, headers={"Accept": "application/json"})
+    except DeadlineExceeded as exc:
         raise SettingsError(f"Plugin Settings at {url}: no answer within {timeout:g}s") from exc
-    except requests.exceptions.RequestException as exc:
-        raise SettingsError(f"Plugin Settings at {url}: cannot connect ({type(exc).__name__})") from exc
-    return response
+    except ResponseTooLarge as exc:
+        raise SettingsError(f"Plugin Settings at {url}: answer larger than {MAX_BODY_BYTES} bytes") from exc
+    except TransportError as exc:
+        if exc.tls:
+            raise SettingsError(
+                f"Plugin Settings at {url}: TLS failed ({_describe_tls_error(exc.cause)})") from exc
+        if exc.reading:
+            raise SettingsError(
+                f"Plugin Settings at {url}: reading the answer failed ({type(exc.cause).__name__})") from exc
+        raise SettingsError(f"Plugin Settings at {url}: cannot connect ({type(exc.cause).__name__})") from exc
 
 
-def _parse_response(url: str, response: requests.Response, retry_seconds: float) -> BrokerAddress:
-    status = response.status_code
+def _parse_reply(url: str, reply: HttpReply, retry_seconds: float) -> BrokerAddress:
+    status = reply.status
     if status == 403:
         raise SettingsError(
             f"Plugin Settings at {url}: HTTP 403 for {retry_seconds:g}s (this process is not registered with "
@@ -140,15 +119,7 @@ def _parse_response(url: str, response: requests.Response, retry_seconds: float)
         raise SettingsError(f"Plugin Settings at {url}: HTTP 404 (plugin KeeperPrivilegeManager not found)")
     if status != 200:
         raise SettingsError(f"Plugin Settings at {url}: HTTP {status}")
-    try:
-        body = response.raw.read(MAX_BODY_BYTES + 1, decode_content=True)
-    except Exception as exc:  # urllib3 read timeouts, protocol and OS errors share no narrower base
-        raise SettingsError(
-            f"Plugin Settings at {url}: reading the answer failed ({type(exc).__name__})"
-        ) from exc
-    if len(body) > MAX_BODY_BYTES:
-        raise SettingsError(f"Plugin Settings at {url}: answer larger than {MAX_BODY_BYTES} bytes")
-    return parse_settings(url, body)
+    return parse_settings(url, reply.body)
 
 
 def parse_settings(url: str, body: bytes) -> BrokerAddress:
