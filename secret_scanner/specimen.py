@@ -39,6 +39,7 @@ _CLASSES = {
     "b64url": string.ascii_letters + string.digits + "-_",
     "base32": string.ascii_uppercase + "234567",
     "ascii": string.ascii_letters + string.digits + "!#%&()*+,-./:;=?@[]^_{|}~",
+    "bech32": "qpzry9x8gf2tvdw0s3jn54khce6mua7l", "BECH32": "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",  # h-rulesC: age keys
 }
 
 
