@@ -3,7 +3,7 @@
 Rule examples, tests, `--self-test` and the benchmark corpus write `<gen:KIND>` or `<gen:KIND:ARG>` where a
 secret goes; `expand` replaces each marker with a fresh value of that shape (checksums and structure valid).
 
-Kinds: alnum/upper/lower/digits/hex/HEX/b64/b64url/base32/password/ascii with a length (`<gen:hex:40>`);
+Kinds: alnum/upper/lower/digits/hex/HEX/b64/b64url/base32/bech32/BECH32/password/ascii with a length (`<gen:hex:40>`);
 `github:PREFIX` (ghp_, gho_, ghu_, ghs_, ghr_: 30 random + 6 CRC32 check characters), `github-fine`
 (github_pat_...), `npm` (npm_ + 30 + CRC32), `jwt`, `uuid`, `pem:TYPE` (rsa, ec, dsa, pkcs8, openssh,
 openssh-encrypted, pgp, encrypted-pkcs8, encrypted-rsa), `ppk` (`ppk:encrypted`: passphrase-protected),
@@ -40,6 +40,7 @@ _CLASSES = {
     "b64url": string.ascii_letters + string.digits + "-_",
     "base32": string.ascii_uppercase + "234567",
     "ascii": string.ascii_letters + string.digits + "!#%&()*+,-./:;=?@[]^_{|}~",
+    "bech32": "qpzry9x8gf2tvdw0s3jn54khce6mua7l", "BECH32": "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",  # h-rulesC: age keys
 }
 
 
