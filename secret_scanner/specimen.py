@@ -308,4 +308,14 @@ def _azure_identifiable(rng: random.Random, arg: str | None) -> str:
     return text + "=" * (-len(text) % 4)
 
 
-_MAKERS.update({"pypi": _pypi, "azure-key": _azure_identifiable})
+def _pem_concat(rng: random.Random, arg: str | None) -> str:
+    """`pem-concat:TYPE[:python]`: a PEM key as source code builds it from string literals, one line each:
+    `"line\\n" +` (Java, C#, JavaScript, Go) or, with `:python`, adjacent literals inside parentheses."""
+    kind, _, style = (arg or "rsa").partition(":")
+    lines = _pem_key(rng, kind).rstrip("\n").split("\n")
+    if style == "python":
+        return "(\n" + "\n".join(f'    "{line}\\n"' for line in lines) + "\n)"
+    return " +\n".join(f'"{line}\\n"' for line in lines)
+
+
+_MAKERS.update({"pypi": _pypi, "azure-key": _azure_identifiable, "pem-concat": _pem_concat})

@@ -231,4 +231,39 @@ def is_azure_identifiable_key(secret: str) -> bool:
     return checksum[-1] in "AQgw"
 
 
+_CONCAT_PEM = re.compile(r"-----BEGIN ([A-Z0-9 ]{1,40})-----(.*?)-----END ([A-Z0-9 ]{1,40})-----", re.DOTALL)
+# Inside the string literals, escaped line ends and blanks separate the lines of the key.
+_LITERAL_BREAKS = re.compile(r"\\[rn]|\s")
+
+
+def is_concatenated_pem(secret: str) -> bool:
+    """A PEM private key written as concatenated string literals (`"-----BEGIN ...-----\\n" + "MII..." + ...`):
+    the text inside the literals, joined, must pass `pem_private_key`."""
+    match = _CONCAT_PEM.search(secret)
+    if match is None or match.group(1) != match.group(3):
+        return False
+    # Between the BEGIN and END markers, quotes alternate: inside a literal, code (+, newline), inside, ...
+    pieces = re.split(r"[\"']", match.group(2))
+    if len(pieces) < 3:
+        return False
+    body = _LITERAL_BREAKS.sub("", "".join(pieces[0::2]))
+    if not re.fullmatch(r"[A-Za-z0-9+/=]{64,8000}", body):
+        return False
+    return is_pem_private_key(f"-----BEGIN {match.group(1)}-----\n{body}\n-----END {match.group(1)}-----")
+
+
+def is_base64_pem_private_key(secret: str) -> bool:
+    """Base64 of a whole PEM private key (`LS0tLS1CRUdJTi...`, as Kubernetes secrets, Helm values and CI
+    variables hold them): it decodes to ASCII text that passes `pem_private_key`."""
+    raw = _b64decode(secret, urlsafe=False)
+    if raw is None:
+        return False
+    try:
+        text = raw.decode("ascii")
+    except UnicodeDecodeError:
+        return False
+    return is_pem_private_key(text)
+
+
 VALIDATORS.update({"pypi_macaroon": is_pypi_macaroon, "azure_identifiable_key": is_azure_identifiable_key})
+VALIDATORS.update({"pem_concatenated": is_concatenated_pem, "pem_base64": is_base64_pem_private_key})
