@@ -262,3 +262,52 @@ def _aws_bedrock(rng: random.Random, _: str | None) -> str:
 
 
 _MAKERS.update({"discord-bot": _discord_bot, "aws-bedrock": _aws_bedrock})
+
+
+# --- h-rulesD specimen kinds: PyPI macaroons, Azure identifiable keys ---------------------------------------
+def _macaroon_field(kind: int, value: bytes) -> bytes:
+    # Field type and length are LEB128 varints; every length used here fits in one or two bytes.
+    size = len(value)
+    encoded = bytes([size]) if size < 128 else bytes([0x80 | (size & 0x7F), size >> 7])
+    return bytes([kind]) + encoded + value
+
+
+def _pypi(rng: random.Random, arg: str | None) -> str:
+    """`pypi` (`pypi:test` for TestPyPI): pypi- + base64url of a v2 binary macaroon, as PyPI issues them."""
+    location = b"test.pypi.org" if arg == "test" else b"pypi.org"
+    identifier = str(uuid.UUID(int=rng.getrandbits(128), version=4)).encode()
+    caveat = json.dumps([1, {"projects": [rng.choice(["acme-sdk", "infra-tools", "svc-client"])]}]).encode()
+    raw = (b"\x02" + _macaroon_field(1, location) + _macaroon_field(2, identifier) + b"\x00"
+           + _macaroon_field(2, caveat) + b"\x00" + b"\x00" + _macaroon_field(6, rng.randbytes(32)))
+    return "pypi-" + base64.urlsafe_b64encode(raw).rstrip(b"=").decode()
+
+
+def _azure_identifiable(rng: random.Random, arg: str | None) -> str:
+    """`azure-key:SIG:BYTES[:url]` (e.g. `azure-key:AzSe:39`): a BYTES-long identifiable key, base64 (base64url
+    with `:url`), whose 4-character signature precedes the 6 checksum characters. The checksum characters are
+    random within the layout's constraint (Marvin32 seeds are per service)."""
+    parts = (arg or "+ASt").split(":")
+    signature = parts[0]
+    length = int(parts[1]) if len(parts) > 1 else 64
+    url = parts[2:] == ["url"]
+    trimmed = -(-length * 8 // 6)
+    spill = ((length - 7) * 8) % 6
+    alphabet = _CLASSES["b64url" if url else "b64"]
+    first = "ABCDEFGHIJKLMNOP" if spill == 2 else "ABCD" if spill == 4 else alphabet
+    last = "AQgw" if spill == 0 else alphabet
+    checksum = rng.choice(first) + _random(rng, alphabet, 4) + rng.choice(last)
+    text = _random(rng, alphabet, trimmed - 10) + signature + checksum
+    return text + "=" * (-len(text) % 4)
+
+
+def _pem_concat(rng: random.Random, arg: str | None) -> str:
+    """`pem-concat:TYPE[:python]`: a PEM key as source code builds it from string literals, one line each:
+    `"line\\n" +` (Java, C#, JavaScript, Go) or, with `:python`, adjacent literals inside parentheses."""
+    kind, _, style = (arg or "rsa").partition(":")
+    lines = _pem_key(rng, kind).rstrip("\n").split("\n")
+    if style == "python":
+        return "(\n" + "\n".join(f'    "{line}\\n"' for line in lines) + "\n)"
+    return " +\n".join(f'"{line}\\n"' for line in lines)
+
+
+_MAKERS.update({"pypi": _pypi, "azure-key": _azure_identifiable, "pem-concat": _pem_concat})
