@@ -7,9 +7,9 @@ import random
 
 import pytest
 
-from secret_scanner import specimen
-from secret_scanner.catalog import load_rules
-from secret_scanner.selftest import new_engine
+from secret_scanner.catalog import specimen
+from secret_scanner.catalog.loader import load_rules
+from secret_scanner.engine.selftest import new_engine
 
 BECH32 = "qpzry9x8gf2tvdw0s3jn54khce6mua7l"
 

@@ -11,11 +11,12 @@ import random
 
 import pytest
 
-from secret_scanner import filter as match_filter
-from secret_scanner import specimen, validator
-from secret_scanner.catalog import load_rules
-from secret_scanner.redaction import Fingerprinter
-from secret_scanner.scanner import Engine
+from secret_scanner.catalog import specimen
+from secret_scanner.catalog import validators as validator
+from secret_scanner.catalog.loader import load_rules
+from secret_scanner.engine import filters as match_filter
+from secret_scanner.engine.identity import Fingerprinter
+from secret_scanner.engine.scan import Engine
 
 SEEDS = range(40)
 
