@@ -21,9 +21,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import BinaryIO
 
-from secret_scanner import decoder, validator
+from secret_scanner import decoder, noise, validator
 from secret_scanner import filter as match_filter
-from secret_scanner.finding import Finding, ScanResult, ScanStats
+from secret_scanner.finding import Finding, ScanResult, ScanStats, meets_threshold
 from secret_scanner.matcher import Gate, build_gate
 from secret_scanner.redaction import Fingerprinter, redact
 from secret_scanner.rule import KEYWORD_WINDOW, MAX_MATCH_BYTES, Rule, rank_severity
@@ -52,6 +52,10 @@ class ScanOptions:
     rules: tuple[Rule, ...] | None = None
     # Where the compiled Hyperscan database is kept between runs (the state directory); None: no cache.
     cache_dir: Path | None = None
+    # What is reported (h-noise): findings under either floor are only counted in stats.below_threshold. The
+    # library reports everything; the CLI and the fleet config default to finding.DEFAULT_MIN_CONFIDENCE.
+    min_confidence: str = "low"
+    min_severity: str = "low"
 
 
 @dataclass(frozen=True)
@@ -78,8 +82,10 @@ class Engine:
     """Rules compiled once; scans files or in-memory bytes (the same code path) into findings."""
 
     def __init__(self, rules: Sequence[Rule], fingerprinter: Fingerprinter, engine: str = "auto",
-                 cache_dir: Path | None = None) -> None:
+                 cache_dir: Path | None = None, keep_samples: bool = False) -> None:
         self.rules = tuple(rules)
+        # Published sample values (AWS docs keys, the Azurite key): dropped, or kept at low confidence with a note.
+        self._keep_samples = keep_samples
         self._fingerprinter = fingerprinter
         self._gate: Gate = build_gate(self.rules, engine, cache_dir)
         self.name = self._gate.name
@@ -159,13 +165,16 @@ class Engine:
                     continue
                 finding = self._build_finding(rule, data[start:end], path, block, start)
                 if finding is not None:
+                    finding = noise.assess(finding, rule, data, start, end)
+                if finding is not None:
                     hits.append(_Hit(index, block.base + start, block.base + end, finding))
                 elif not rule.generic and _is_known_fake(rule, data[start:end]):
                     vetoes.append(_Veto(block.base + start, block.base + end))
 
     def _build_finding(self, rule: Rule, raw: bytes, path: str, block: _Block, offset: int) -> Finding | None:
         secret = _canonicalize(decoder.to_text(raw).rstrip("\r"))
-        if not _passes_filters(rule, secret):
+        sample = noise.name_published_sample(secret) if self._keep_samples else None
+        if sample is None and not (_passes_filters(rule, secret) and noise.passes_noise_filters(rule, secret)):
             return None
         line, column = block.position(offset)
         # The raw value ends here: only its keyed fingerprint, a redacted preview and its length leave.
@@ -173,6 +182,7 @@ class Engine:
             rule_id=rule.id, title=rule.title, severity=rule.severity, confidence=rule.confidence, path=path,
             line=line, column=column, fingerprint=self._fingerprinter.fingerprint(secret),
             redacted=redact(secret), length=len(secret), description=rule.description,
+            **noise.describe_sample(sample),
         )
 
     # -- per file -----------------------------------------------------------------------------------------
@@ -361,7 +371,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         rules: tuple[Rule, ...] = load_rules()
     else:
         rules = options.rules
-    engine = Engine(rules, fingerprinter, options.engine, options.cache_dir)
+    engine = Engine(rules, fingerprinter, options.engine, options.cache_dir, keep_samples=True)
     deadline = started + options.time_budget_seconds if options.time_budget_seconds is not None else None
     stop_reason: list[str] = []
     scanned = 0
@@ -400,6 +410,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
                 break
     reasons = list(stop_reason)
     reasons.extend(f"cannot read root {root}" for root in walk.unreadable_roots)
+    reported = [f for f in findings if meets_threshold(f, options.min_confidence, options.min_severity)]
     stats = ScanStats(
         roots=tuple(os.fspath(root) for root in options.roots),
         files_scanned=scanned,
@@ -408,8 +419,9 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         read_errors=read_errors + walk.read_errors,
         duration_seconds=time.monotonic() - started,
         engine=engine.name,
+        below_threshold=len(findings) - len(reported),
     )
-    return ScanResult(tuple(sorted(findings, key=Finding.sort_key)), stats, complete=not reasons,
+    return ScanResult(tuple(sorted(reported, key=Finding.sort_key)), stats, complete=not reasons,
                       incomplete_reasons=tuple(reasons))
 
 
