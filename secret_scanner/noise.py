@@ -55,11 +55,11 @@ def name_published_sample(secret: str) -> str | None:
     return next((label for prefix, label in _SAMPLE_PREFIXES.items() if secret.startswith(prefix)), None)
 
 
-def describe_sample(sample: str | None) -> dict[str, str]:
-    """Finding fields for a published sample: low confidence and a note that says what it is."""
+def mark_sample(finding: Finding, sample: str | None) -> Finding:
+    """A published sample's finding: low confidence and a note that says what it is."""
     if sample is None:
-        return {}
-    return {"confidence": "low", "note": f"published sample value ({sample}), not a live secret"}
+        return finding
+    return dataclasses.replace(finding, confidence="low", note=f"published sample value ({sample}), not a live secret")
 
 
 # -- value predicates (generic rules: drop) -------------------------------------------------------------

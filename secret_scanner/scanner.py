@@ -178,12 +178,11 @@ class Engine:
             return None
         line, column = block.position(offset)
         # The raw value ends here: only its keyed fingerprint, a redacted preview and its length leave.
-        return Finding(
+        return noise.mark_sample(Finding(
             rule_id=rule.id, title=rule.title, severity=rule.severity, confidence=rule.confidence, path=path,
             line=line, column=column, fingerprint=self._fingerprinter.fingerprint(secret),
             redacted=redact(secret), length=len(secret), description=rule.description,
-            **noise.describe_sample(sample),
-        )
+        ), sample)
 
     # -- per file -----------------------------------------------------------------------------------------
 
@@ -212,7 +211,10 @@ class Engine:
             partner = min(partners, key=lambda other: (abs(other.finding.line - line), other.start))
             consumed.add(id(partner))
             severity = max(hit.finding.severity, partner.finding.severity, key=rank_severity)
-            findings[id(hit)] = dataclasses.replace(hit.finding, confidence="high", severity=severity)
+            # A pair is strong evidence, unless either half was lowered for its value or place (h-noise).
+            note = hit.finding.note or partner.finding.note
+            confidence = "low" if note else "high"
+            findings[id(hit)] = dataclasses.replace(hit.finding, confidence=confidence, severity=severity, note=note)
         return [findings[id(hit)] for hit in hits if id(hit) not in consumed]
 
 
