@@ -39,6 +39,7 @@ _SAMPLES = {
         "Azure Cosmos DB Emulator key",
     "2YotnFZFEjr1zCsicMWpAA": "RFC 6749 example access token",
     "tGzv3JOkF0XG5Qx2TlKWIA": "RFC 6749 example refresh token",
+    "testing123": "FreeRADIUS documented default shared secret",
 }
 _SAMPLE_PREFIXES = {
     # jwt.io's default token (HS256, "John Doe", iat 1516239022), copied into countless READMEs.
@@ -69,7 +70,7 @@ _CREDENTIAL_WORDS = frozenset({"token", "tokens", "password", "passwd", "pass", 
 _CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
 _UUID = re.compile(r"^(?:[A-Za-z]{1,4}-)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
 _SLUG = re.compile(r"^[A-Za-z]+(?:[-_.][A-Za-z]+)*(?:[/:][A-Za-z]+(?:[-_.][A-Za-z]+)*)+$")
-_RESOURCE = re.compile(r"^(?:arn:aws[\w-]*:|/?subscriptions/[\w-]+/|projects/[\w.-]+/|"
+_RESOURCE = re.compile(r"^(?:arn:aws[\w-]*:|urn:|/?subscriptions/[\w-]+/|projects/[\w.-]+/|"
                        r"(?:secrets|locations|keyRings|cryptoKeys|organizations|folders)/|\[[a-zA-Z]+\()")
 
 
@@ -101,10 +102,31 @@ def is_resource_name(secret: str) -> bool:
     return _RESOURCE.match(secret) is not None
 
 
+_FORMAT = re.compile(r"%\(\w+\)[sdr]|%[sd](?![A-Za-z0-9])|\{\d*\}|\{[A-Za-z_][\w.]*\}|^@[A-Z][A-Z0-9_]*@?$")
+_CODE_NAME = re.compile(r"^[_.?@$#]*[A-Za-z]+(?:(?:[._-]|\[-?\d+\]\.?)[A-Za-z]+)*$")
+
+
+def is_format_string(secret: str) -> bool:
+    """"%(name)s", "{0}-{1}", "v1/keys/{}", "@API_TOKEN": a template filled in at run time."""
+    return _FORMAT.search(secret) is not None
+
+
+def is_code_name(secret: str) -> bool:
+    """_csrftoken, .v1_secret, ?InterpolationInJSX, ExclusiveStartShardId, Jobs[-1].JobId: letters only,
+    a name in code (a session key, a module, a JMESPath), no secret. For token/secret keys only: a
+    password of words (`correct-horse-battery`) is still a password."""
+    if _CODE_NAME.match(secret) is None:
+        return False
+    words = split_words(secret)
+    # Random letters split into many one- and two-letter "words"; names split into real ones.
+    return bool(words) and sum(len(word) for word in words) / len(words) >= 4
+
+
 _VALUE_DROPS = (
     ("echoed placeholder", is_echoed_placeholder),
     ("identifier", is_identifier_slug),
     ("resource name", is_resource_name),
+    ("format string", is_format_string),
 )
 
 
@@ -112,6 +134,8 @@ def passes_noise_filters(rule: Rule, secret: str) -> bool:
     """False when a generic rule's value is one of the not-a-secret kinds above."""
     if not rule.generic:
         return True
+    if "password" not in rule.id and is_code_name(secret):
+        return False
     return not any(predicate(secret) for _, predicate in _VALUE_DROPS)
 
 
@@ -165,7 +189,8 @@ _DOC_DIRS = frozenset({
     "mock", "mocks", "spec", "specs", "molecule", "e2e", "tutorial", "tutorials", "man",
 })
 _DOC_SUFFIXES = (".md", ".markdown", ".rst", ".adoc", ".asciidoc", ".rdoc", ".pod", ".textile", ".html", ".htm")
-_DOC_FILE = re.compile(r"(?:^|[^a-z])(?:examples?|samples?|readme|changelog|changes|news|tutorial)(?:[^a-z]|$)")
+_DOC_FILE = re.compile(r"(?:^|[^a-z])(?:examples?|samples?|readme|changelog|changes|news|tutorial|tests?|spec|"
+                       r"mocks?|fixtures?)(?:[^a-z]|$)")
 _SOURCE_SUFFIXES = (".py", ".pyi", ".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx", ".java", ".kt",
                     ".go", ".rb", ".rs", ".cs", ".c", ".h", ".cc", ".cpp", ".hpp", ".swift", ".scala", ".php",
                     ".pl", ".pm", ".lua", ".groovy", ".dart")
@@ -186,7 +211,7 @@ def is_source_code(lower_path: str) -> bool:
     return lower_path.endswith(_SOURCE_SUFFIXES)
 
 
-def is_in_comment_or_docstring(data: bytes, line_start: int, offset: int, prefix: str) -> bool:
+def is_in_comment_or_docstring(data: bytes, line_start: int, offset: int, prefix: str, python: bool = True) -> bool:
     """A comment line, a /* block */ or a triple-quoted string of source code: documentation, not code."""
     if _COMMENT_LINE.match(prefix):
         return True
@@ -194,6 +219,8 @@ def is_in_comment_or_docstring(data: bytes, line_start: int, offset: int, prefix
     opened = data.rfind(b"/*", low, line_start)
     if opened >= 0 and data.rfind(b"*/", opened, offset) < 0:
         return True
+    if not python:
+        return False
     open_quote = b""
     for match in _TRIPLE.finditer(data, low, line_start):
         if not open_quote:
@@ -230,7 +257,8 @@ def assess(finding: Finding, rule: Rule, data: bytes, start: int, end: int) -> F
     lower_path = finding.path.replace("\\", "/").lower()
     if is_documentation_place(lower_path):
         return _lower(finding, "documentation, example or test file")
-    if is_source_code(lower_path) and is_in_comment_or_docstring(data, line_start, start, prefix):
+    if is_source_code(lower_path) and is_in_comment_or_docstring(data, line_start, start, prefix,
+                                                                  lower_path.endswith((".py", ".pyi"))):
         return _lower(finding, "in a comment or docstring of source code")
     if rule.generic and is_uuid(secret):
         return _lower(finding, "a UUID: more often an identifier than a credential")
