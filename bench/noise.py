@@ -49,6 +49,7 @@ class Hit:
     line: int
     rule: str
     confidence: str = ""
+    note: str = ""
 
 
 @dataclass(frozen=True)
@@ -85,6 +86,15 @@ def find_missed(peer: Sequence[Hit], ours: Sequence[Hit], slack: int = _LINE_SLA
     return sorted(missed, key=lambda h: (h.tree, h.path, h.line))
 
 
+def explain_miss(miss: Hit, ours_all: Sequence[Hit], slack: int = _LINE_SLACK) -> str:
+    """What we did with a peer finding we do not report: found below the threshold (and why), or nothing."""
+    near = [h for h in ours_all if (h.tree, h.path) == (miss.tree, miss.path) and abs(h.line - miss.line) <= slack]
+    if not near:
+        return "not found by us"
+    hit = near[0]
+    return f"ours: {hit.rule}, {hit.confidence}" + (f" ({hit.note})" if hit.note else "")
+
+
 def _ours_argv(prefix: Sequence[str], target: Path, report: Path, scratch: Path) -> list[str]:
     # Every confidence is reported (low and up): the table shows our default threshold and what it hides.
     return [*prefix, "--scan", "--path", str(target), "--report", str(report), "--state-dir",
@@ -92,7 +102,7 @@ def _ours_argv(prefix: Sequence[str], target: Path, report: Path, scratch: Path)
 
 
 def _parse_ours(tree: str, root: Path, data: Any) -> list[Hit]:
-    return [Hit(tree, _relative(f["path"], root), int(f["line"]), f["rule_id"], f["confidence"])
+    return [Hit(tree, _relative(f["path"], root), int(f["line"]), f["rule_id"], f["confidence"], f.get("note", ""))
             for f in data.get("findings", [])]
 
 
@@ -138,6 +148,7 @@ def tree_size(root: Path) -> tuple[int, int]:
 
 def render_markdown(runs: Sequence[TreeRun], sizes: dict[str, tuple[int, int]], threshold: str,
                     missed: Sequence[Hit]) -> str:
+    ours_all = [h for r in runs if r.tool == "ours" for h in r.hits]
     trees = list(sizes)
     ours = {r.tree: list(r.hits) for r in runs if r.tool == "ours"}
     peer = {r.tree: list(r.hits) for r in runs if r.tool == "kingfisher"}
@@ -171,7 +182,8 @@ def render_markdown(runs: Sequence[TreeRun], sizes: dict[str, tuple[int, int]], 
         lines += [row for _, row in sorted(rows)]
     lines += ["", f"Kingfisher's private keys and provider-format tokens we do not report at the default "
                   f"threshold: {len(missed)}", ""]
-    lines += [f"- {hit.tree}/{hit.path}:{hit.line} ({hit.rule})" for hit in missed] or ["- none"]
+    lines += [f"- {hit.tree}/{hit.path}:{hit.line} ({hit.rule}; {explain_miss(hit, ours_all)})"
+              for hit in missed] or ["- none"]
     return "\n".join(lines) + "\n"
 
 

@@ -135,8 +135,8 @@ def unpack_pypi(cache: Path, tree: Path) -> None:
     for archive in sorted((cache / "pypi").iterdir()):
         if archive.name.endswith(".whl"):
             with zipfile.ZipFile(archive) as wheel:
-                if _safe_members(wheel.namelist()):
-                    wheel.extractall(site)
+                if _safe_members(wheel.namelist()):  # no absolute or '..' member: nothing lands outside
+                    wheel.extractall(site)  # noqa: S202
         elif archive.name.endswith((".tar.gz", ".tgz")):
             with tarfile.open(archive) as sdist:
                 sdist.extractall(tree / "src", filter="data")

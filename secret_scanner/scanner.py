@@ -204,17 +204,18 @@ class Engine:
                 continue
             partner_index = self._index[pair.rule]
             line = hit.finding.line
+            # A published sample (h-noise: it carries a note) is nobody's partner: a live secret next to
+            # AWS's documentation key ID is still live.
             partners = [other for other in hits if other.rule_index == partner_index
-                        and abs(other.finding.line - line) <= pair.within_lines]
+                        and abs(other.finding.line - line) <= pair.within_lines and not other.finding.note]
             if not partners:
                 continue
             partner = min(partners, key=lambda other: (abs(other.finding.line - line), other.start))
             consumed.add(id(partner))
             severity = max(hit.finding.severity, partner.finding.severity, key=rank_severity)
-            # A pair is strong evidence, unless either half was lowered for its value or place (h-noise).
-            note = hit.finding.note or partner.finding.note
-            confidence = "low" if note else "high"
-            findings[id(hit)] = dataclasses.replace(hit.finding, confidence=confidence, severity=severity, note=note)
+            # A pair is strong evidence, unless this half was lowered for its value or place (h-noise).
+            confidence = "low" if hit.finding.note else "high"
+            findings[id(hit)] = dataclasses.replace(hit.finding, confidence=confidence, severity=severity)
         return [findings[id(hit)] for hit in hits if id(hit) not in consumed]
 
 

@@ -60,7 +60,14 @@ def test_render_markdown_lists_trees_rules_and_misses() -> None:
     assert "| python | 10 | 2 | 1 | 2 | 1 |" in text
     assert "| ours | generic.password-quoted | 1/2 | 1/2 |" in text
     assert "| kingfisher | betterleaks.private-key | 1 | 1 |" in text
-    assert "- python/k:3 (betterleaks.private-key)" in text
+    assert "- python/k:3 (betterleaks.private-key; not found by us)" in text
+
+
+def test_explain_miss_names_what_we_did() -> None:
+    miss = Hit("t", "a.md", 10, "betterleaks.private-key")
+    ours = [Hit("t", "a.md", 11, "private-key.rsa", "low", "documentation, example or test file")]
+    assert noise.explain_miss(miss, ours) == "ours: private-key.rsa, low (documentation, example or test file)"
+    assert noise.explain_miss(miss, []) == "not found by us"
 
 
 def test_render_markdown_says_none_when_nothing_is_missed() -> None:

@@ -214,3 +214,12 @@ def test_code_name_drop_spares_password_rules() -> None:
     assert not noise.passes_noise_filters(rules["generic.secret-quoted"], "_password_reset_token")
     assert noise.passes_noise_filters(rules["generic.password-quoted"], "correct-horse-battery")
     assert noise.passes_noise_filters(rules["aws.access-key-id"], "thisIsMyToken")
+
+
+def test_a_live_secret_beside_a_sample_key_id_stays_live(engine: Engine) -> None:
+    text = ("aws configure set aws_access_key_id AKIAIOSFODNN7EXAMPLE\n"
+            "aws configure set aws_secret_access_key <gen:b64:40>\n")
+    found = {f.rule_id: f for f in _scan(engine, text, "home/bob/.bash_history")}
+    secret = [f for rule, f in found.items() if "secret" in rule]
+    assert secret and secret[0].confidence != "low" and not secret[0].note
+    assert any(f.note for f in found.values())
