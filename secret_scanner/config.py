@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secret_scanner.errors import ConfigError
+from secret_scanner.model import CONFIDENCES, DEFAULT_MIN_CONFIDENCE, DEFAULT_MIN_SEVERITY, SEVERITIES
 
 CONFIG_NAME = "secret-scanner.toml"
 CONFIG_ENV = "SECRET_SCANNER_CONFIG"
@@ -25,6 +26,9 @@ class Config:
     max_file_bytes: int = 50 * 1024 * 1024
     max_finding_messages: int = 100
     event_topic: str | None = None
+    # What is reported: findings below either floor are only counted (report stats.below_threshold).
+    min_confidence: str = DEFAULT_MIN_CONFIDENCE
+    min_severity: str = DEFAULT_MIN_SEVERITY
 
 
 def locate_config() -> Path | None:
@@ -50,7 +54,7 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     known = {
         "fingerprint_key", "exclude", "extra_paths", "time_budget_seconds",
-        "max_file_bytes", "max_finding_messages", "event_topic",
+        "max_file_bytes", "max_finding_messages", "event_topic", "min_confidence", "min_severity",
     }
     unknown = sorted(set(data) - known)
     if unknown:
@@ -70,6 +74,8 @@ def load_config(path: Path | None) -> Config:
         max_file_bytes=int(_read_number(data, "max_file_bytes", 50 * 1024 * 1024, path)),
         max_finding_messages=int(_read_number(data, "max_finding_messages", 100, path)),
         event_topic=_read_optional_string(data, "event_topic", path),
+        min_confidence=_read_choice(data, "min_confidence", CONFIDENCES, DEFAULT_MIN_CONFIDENCE, path),
+        min_severity=_read_choice(data, "min_severity", SEVERITIES, DEFAULT_MIN_SEVERITY, path),
     )
 
 
@@ -91,4 +97,11 @@ def _read_optional_string(data: dict[str, object], key: str, path: Path) -> str 
     value = data.get(key)
     if value is not None and (not isinstance(value, str) or not value):
         raise ConfigError(f"config file {path}: {key} must be a non-empty string")
+    return value
+
+
+def _read_choice(data: dict[str, object], key: str, choices: tuple[str, ...], default: str, path: Path) -> str:
+    value = data.get(key, default)
+    if not isinstance(value, str) or value not in choices:
+        raise ConfigError(f"config file {path}: {key} must be one of {', '.join(choices)}")
     return value

@@ -50,6 +50,10 @@ _CONFIDENCE_RANK = {Confidence.HIGH: 2, Confidence.MEDIUM: 1, Confidence.LOW: 0}
 # Most severe first: the order of report columns and counts.
 SEVERITIES: tuple[Severity, ...] = tuple(Severity)
 CONFIDENCES: tuple[Confidence, ...] = tuple(Confidence)
+# Reported by default: medium confidence and up, every severity (docs/engine.md, "Confidence"). Chosen by
+# measurement (bench/noise.py): low-confidence findings are code, docs and examples on real third-party trees.
+DEFAULT_MIN_CONFIDENCE = Confidence.MEDIUM
+DEFAULT_MIN_SEVERITY = Severity.LOW
 
 
 @dataclass(frozen=True)
@@ -67,6 +71,8 @@ class Finding:
     redacted: str
     length: int
     description: str = ""
+    # Why confidence was lowered, when it was (a published sample value, a docs/tests path ...); "" otherwise.
+    note: str = ""
 
     def __post_init__(self) -> None:
         # Accept the plain strings of reports and rule files; keep the enums so every ordering is one ordering.
@@ -86,6 +92,8 @@ class ScanStats:
     read_errors: int = 0
     duration_seconds: float = 0.0
     engine: str = ""
+    # Findings under --min-confidence / --min-severity: not reported, only counted.
+    below_threshold: int = 0
 
 
 @dataclass(frozen=True)
@@ -100,3 +108,9 @@ class ScanResult:
         for finding in self.findings:
             counts[finding.severity] = counts.get(finding.severity, 0) + 1
         return counts
+
+
+def meets_threshold(finding: Finding, min_confidence: Confidence | str, min_severity: Severity | str) -> bool:
+    """Whether a finding is reported under the --min-confidence / --min-severity floors."""
+    return (finding.confidence.rank >= Confidence(min_confidence).rank
+            and finding.severity.rank >= Severity(min_severity).rank)

@@ -71,6 +71,10 @@ def build_parser() -> argparse.ArgumentParser:
                         help="stop scanning after this long and report what was found (default 2700)")
     parser.add_argument("--max-file-size", type=parse_positive_int, metavar="BYTES",
                         help="skip files larger than this (default 50 MiB)")
+    parser.add_argument("--min-confidence", choices=("low", "medium", "high"),
+                        help="report findings of this confidence and up; the rest are only counted (default medium)")
+    parser.add_argument("--min-severity", choices=("low", "medium", "high", "critical"),
+                        help="report findings of this severity and up; the rest are only counted (default low)")
     parser.add_argument("--quiet", action="store_true", help="print only the summary line")
     parser.add_argument("--verbose", action="store_true", help="log progress details to stderr")
     return parser
@@ -208,6 +212,7 @@ def _run_engine(
     from secret_scanner.engine.identity import Fingerprinter
     from secret_scanner.engine.scan import ScanOptions, scan
     from secret_scanner.engine.walk import default_roots
+    from secret_scanner.model import Confidence, Severity
     from secret_scanner.state.blobs import AuthenticatedBlobStore
     from secret_scanner.state.keys import derive_state_key
 
@@ -221,6 +226,8 @@ def _run_engine(
         time_budget_seconds=args.time_budget or config.time_budget_seconds,
         # The compiled Hyperscan database is cached beside the lock: compiling it costs ~2 s a run.
         cache=AuthenticatedBlobStore(state_dir, derive_state_key(state_dir)),
+        min_confidence=Confidence(args.min_confidence or config.min_confidence),
+        min_severity=Severity(args.min_severity or config.min_severity),
     )
     return scan(options, fingerprinter, should_stop=stop.is_set)
 

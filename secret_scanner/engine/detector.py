@@ -21,6 +21,7 @@ from secret_scanner.catalog import validators as validator
 from secret_scanner.catalog.rule import KEYWORD_WINDOW, Rule
 from secret_scanner.engine import decoding as decoder
 from secret_scanner.engine import filters as match_filter
+from secret_scanner.engine import noise
 from secret_scanner.engine.blocks import CHUNK_BYTES, RIGHT_MARGIN, Block, Stopped, split_blocks
 from secret_scanner.engine.gate import Gate, build_gate
 from secret_scanner.engine.gate_cache import BlobStore
@@ -49,8 +50,10 @@ class Engine:
     """Rules compiled once; scans files or in-memory bytes (the same code path) into findings."""
 
     def __init__(self, rules: Sequence[Rule], fingerprinter: Fingerprinter, engine: str = "auto",
-                 cache: BlobStore | None = None) -> None:
+                 cache: BlobStore | None = None, keep_samples: bool = False) -> None:
         self.rules = tuple(rules)
+        # Published sample values (AWS docs keys, the Azurite key): dropped, or kept at low confidence with a note.
+        self._keep_samples = keep_samples
         self._fingerprinter = fingerprinter
         self._gate: Gate = build_gate(self.rules, engine, cache)
         self.name = self._gate.name
@@ -130,21 +133,24 @@ class Engine:
                     continue
                 finding = self._build_finding(rule, data[start:end], path, block, start)
                 if finding is not None:
+                    finding = noise.assess(finding, rule, data, start, end)
+                if finding is not None:
                     hits.append(_Hit(index, block.base + start, block.base + end, finding))
                 elif not rule.generic and _is_known_fake(rule, data[start:end]):
                     vetoes.append(_Veto(block.base + start, block.base + end))
 
     def _build_finding(self, rule: Rule, raw: bytes, path: str, block: Block, offset: int) -> Finding | None:
         secret = _canonicalize(decoder.to_text(raw).rstrip("\r"))
-        if not _passes_filters(rule, secret):
+        sample = noise.name_published_sample(secret) if self._keep_samples else None
+        if sample is None and not (_passes_filters(rule, secret) and noise.passes_noise_filters(rule, secret)):
             return None
         line, column = block.position(offset)
         # The raw value ends here: only its keyed fingerprint, a redacted preview and its length leave.
-        return Finding(
+        return noise.mark_sample(Finding(
             rule_id=rule.id, title=rule.title, severity=rule.severity, confidence=rule.confidence, path=path,
             line=line, column=column, fingerprint=self._fingerprinter.fingerprint(secret),
             redacted=redact(secret), length=len(secret), description=rule.description,
-        )
+        ), sample)
 
     # -- per file -----------------------------------------------------------------------------------------
 
@@ -166,14 +172,18 @@ class Engine:
                 continue
             partner_index = self._index[pair.rule]
             line = hit.finding.line
+            # A published sample (it carries a note) is nobody's partner: a live secret next to AWS's
+            # documentation key ID is still live.
             partners = [other for other in hits if other.rule_index == partner_index
-                        and abs(other.finding.line - line) <= pair.within_lines]
+                        and abs(other.finding.line - line) <= pair.within_lines and not other.finding.note]
             if not partners:
                 continue
             partner = min(partners, key=lambda other: (abs(other.finding.line - line), other.start))
             consumed.add(id(partner))
             severity = max(hit.finding.severity, partner.finding.severity, key=lambda s: s.rank)
-            findings[id(hit)] = dataclasses.replace(hit.finding, confidence=Confidence.HIGH, severity=severity)
+            # A pair is strong evidence, unless this half was lowered for its value or place.
+            confidence = Confidence.LOW if hit.finding.note else Confidence.HIGH
+            findings[id(hit)] = dataclasses.replace(hit.finding, confidence=confidence, severity=severity)
         return [findings[id(hit)] for hit in hits if id(hit) not in consumed]
 
 

@@ -17,7 +17,7 @@ from secret_scanner.engine.detector import Engine, SkippedBinary, StoppedWith
 from secret_scanner.engine.gate_cache import BlobStore
 from secret_scanner.engine.identity import Fingerprinter
 from secret_scanner.engine.walk import FileEntry, WalkReport, iter_files
-from secret_scanner.model import Finding, ScanResult, ScanStats
+from secret_scanner.model import Confidence, Finding, ScanResult, ScanStats, Severity, meets_threshold
 
 log = logging.getLogger(__name__)
 
@@ -33,6 +33,10 @@ class ScanOptions:
     rules: tuple[Rule, ...] | None = None
     # Where the compiled Hyperscan database is kept between runs (the state directory); None: no cache.
     cache: BlobStore | None = None
+    # What is reported: findings under either floor are only counted in stats.below_threshold. The library
+    # reports everything; the CLI and the fleet config default to model.DEFAULT_MIN_CONFIDENCE.
+    min_confidence: Confidence = Confidence.LOW
+    min_severity: Severity = Severity.LOW
 
 
 def scan(options: ScanOptions, fingerprinter: Fingerprinter,
@@ -45,7 +49,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         rules: tuple[Rule, ...] = load_rules()
     else:
         rules = options.rules
-    engine = Engine(rules, fingerprinter, options.engine, options.cache)
+    engine = Engine(rules, fingerprinter, options.engine, options.cache, keep_samples=True)
     deadline = started + options.time_budget_seconds if options.time_budget_seconds is not None else None
     stop_reason: list[str] = []
     scanned = 0
@@ -84,6 +88,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
                 break
     reasons = list(stop_reason)
     reasons.extend(f"cannot read root {root}" for root in walk.unreadable_roots)
+    reported = [f for f in findings if meets_threshold(f, options.min_confidence, options.min_severity)]
     stats = ScanStats(
         roots=tuple(os.fspath(root) for root in options.roots),
         files_scanned=scanned,
@@ -92,8 +97,9 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         read_errors=read_errors + walk.read_errors,
         duration_seconds=time.monotonic() - started,
         engine=engine.name,
+        below_threshold=len(findings) - len(reported),
     )
-    return ScanResult(tuple(sorted(findings, key=Finding.sort_key)), stats, complete=not reasons,
+    return ScanResult(tuple(sorted(reported, key=Finding.sort_key)), stats, complete=not reasons,
                       incomplete_reasons=tuple(reasons))
 
 

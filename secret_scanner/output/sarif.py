@@ -54,6 +54,7 @@ def render_sarif(result: ScanResult, rules: tuple[Rule, ...] | None = None) -> s
                 "filesScanned": result.stats.files_scanned,
                 "filesSkipped": result.stats.files_skipped,
                 "readErrors": result.stats.read_errors,
+                "belowThreshold": result.stats.below_threshold,
                 "complete": result.complete,
             },
         }],
@@ -108,7 +109,7 @@ def _render_result(finding: Finding, rule_index: int) -> dict[str, object]:
         }}],
         "partialFingerprints": {"secretFingerprint/v1": finding.fingerprint},
         "properties": {"severity": finding.severity, "confidence": finding.confidence,
-                       "secretLength": finding.length},
+                       "secretLength": finding.length, **({"note": finding.note} if finding.note else {})},
     }
 
 

@@ -33,6 +33,8 @@ def summarize(result: ScanResult) -> str:
     return (
         f"Secret scan {state}: {found} in {stats.files_scanned} file(s), "
         f"{stats.files_skipped} skipped, {stats.read_errors} unreadable, {stats.duration_seconds:.1f}s."
+        + (f" {stats.below_threshold} below the confidence/severity threshold, not listed."
+           if stats.below_threshold else "")
     )
 
 

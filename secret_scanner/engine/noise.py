@@ -1,0 +1,272 @@
+"""Noise predicates: why a match on real third-party code, docs or examples is not a live secret.
+
+Two kinds, both small named predicates in the style of `filter.py`:
+
+- DROP predicates (generic rules only): the match is not a secret at all. A `:type password:` docstring line,
+  a placeholder that echoes its key (`my_access_token`, `thisIsMyToken`, `YOUR_TOKEN`), an identifier or error
+  code (`'auth/invalid-api-key'`), a mapping whose key is a type name (`"AWS::ApiGateway::ApiKey": ...`), an
+  ARN or resource path, a request/idempotency/change token that is a UUID, a "value" that is the text between
+  two string literals of minified code.
+- LOWER predicates: the value may be a credential, but its PLACE says documentation, example, test or fixture
+  (a `docs/` or `tests/` path, a Markdown file, a comment or docstring in source code). Confidence becomes
+  `low` with a note; such findings are counted, and reported with `--min-confidence low`. Structurally
+  validated material (a private key that parses, a checksummed token) and provider-prefixed tokens keep their
+  confidence: a real key in a fixture is still a key.
+
+Published sample values (AWS's documentation keys, the Azurite storage-emulator key, the jwt.io token) are
+named, so a report can say "sample" instead of raising them or silently dropping them.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import re
+
+from secret_scanner.catalog.rule import Rule
+from secret_scanner.engine import filters as match_filter
+from secret_scanner.model import Confidence, Finding
+
+# -- published sample values ----------------------------------------------------------------------------
+
+_SAMPLES = {
+    "AKIAIOSFODNN7EXAMPLE": "AWS documentation access key",
+    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": "AWS documentation secret key",
+    "AKIAI44QH8DHBEXAMPLE": "AWS documentation access key",
+    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY": "AWS documentation secret key",
+    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==":
+        "Azurite / Azure Storage Emulator account key",
+    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==":
+        "Azure Cosmos DB Emulator key",
+    "2YotnFZFEjr1zCsicMWpAA": "RFC 6749 example access token",
+    "tGzv3JOkF0XG5Qx2TlKWIA": "RFC 6749 example refresh token",
+    "testing123": "FreeRADIUS documented default shared secret",
+}
+_SAMPLE_PREFIXES = {
+    # jwt.io's default token (HS256, "John Doe", iat 1516239022), copied into countless READMEs.
+    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ":
+        "jwt.io sample token",
+}
+
+
+def name_published_sample(secret: str) -> str | None:
+    """The name of a published sample or development value (docs keys, emulator keys), else None."""
+    name = _SAMPLES.get(secret)
+    if name is not None:
+        return name
+    return next((label for prefix, label in _SAMPLE_PREFIXES.items() if secret.startswith(prefix)), None)
+
+
+def mark_sample(finding: Finding, sample: str | None) -> Finding:
+    """A published sample's finding: low confidence and a note that says what it is."""
+    if sample is None:
+        return finding
+    note = f"published sample value ({sample}), not a live secret"
+    return dataclasses.replace(finding, confidence=Confidence.LOW, note=note)
+
+
+# -- value predicates (generic rules: drop) -------------------------------------------------------------
+
+_CREDENTIAL_WORDS = frozenset({"token", "tokens", "password", "passwd", "pass", "pwd", "secret", "secrets", "key",
+                               "apikey", "credential", "credentials", "auth", "passphrase"})
+_CAMEL = re.compile(r"[A-Z]+(?![a-z])|[A-Z]?[a-z]+|[0-9]+")
+_UUID = re.compile(r"^(?:[A-Za-z]{1,4}-)?[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$")
+_SLUG = re.compile(r"^[A-Za-z]+(?:[-_.][A-Za-z]+)*(?:[/:][A-Za-z]+(?:[-_.][A-Za-z]+)*)+$")
+_RESOURCE = re.compile(r"^(?:arn:aws[\w-]*:|urn:|/?subscriptions/[\w-]+/|projects/[\w.-]+/|"
+                       r"(?:secrets|locations|keyRings|cryptoKeys|organizations|folders)/|\[[a-zA-Z]+\()")
+
+
+def split_words(text: str) -> list[str]:
+    """camelCase, snake_case, kebab-case and dotted names as lower-case words."""
+    return [word.lower() for word in _CAMEL.findall(text)]
+
+
+def is_echoed_placeholder(secret: str) -> bool:
+    """my_access_token, thisIsMyToken, YOUR_TOKEN, x_auth_token: words only, one of them names the credential."""
+    if not re.fullmatch(r"[A-Za-z][A-Za-z_.-]*[A-Za-z0-9]?", secret):
+        return False
+    words = split_words(secret)
+    return len(words) >= 2 and any(word in _CREDENTIAL_WORDS for word in words)
+
+
+def is_uuid(secret: str) -> bool:
+    """A UUID (optionally with a short prefix such as `T-`)."""
+    return _UUID.match(secret) is not None
+
+
+def is_identifier_slug(secret: str) -> bool:
+    """auth/invalid-api-key, create:scim_token, oauth2:token: an error code or scope name of words."""
+    return _SLUG.match(secret) is not None
+
+
+def is_resource_name(secret: str) -> bool:
+    """arn:aws:secretsmanager:..., /subscriptions/..., projects/p/secrets/s, ARM `[parameters('x')]`."""
+    return _RESOURCE.match(secret) is not None
+
+
+_FORMAT = re.compile(r"%\(\w+\)[sdr]|%[sd](?![A-Za-z0-9])|\{\d*\}|\{[A-Za-z_][\w.]*\}|^@[A-Z][A-Z0-9_]*@?$")
+_CODE_NAME = re.compile(r"^[_.?@$#]*[A-Za-z]+(?:(?:[._-]|\[-?\d+\]\.?)[A-Za-z]+)*$")
+
+
+def is_format_string(secret: str) -> bool:
+    """"%(name)s", "{0}-{1}", "v1/keys/{}", "@API_TOKEN": a template filled in at run time."""
+    return _FORMAT.search(secret) is not None
+
+
+def is_code_name(secret: str) -> bool:
+    """_csrftoken, .v1_secret, ?InterpolationInJSX, ExclusiveStartShardId, Jobs[-1].JobId: letters only,
+    a name in code (a session key, a module, a JMESPath), no secret. For token/secret keys only: a
+    password of words (`correct-horse-battery`) is still a password."""
+    if _CODE_NAME.match(secret) is None:
+        return False
+    words = split_words(secret)
+    # Random letters split into many one- and two-letter "words"; names split into real ones.
+    return bool(words) and sum(len(word) for word in words) / len(words) >= 4
+
+
+_VALUE_DROPS = (
+    ("echoed placeholder", is_echoed_placeholder),
+    ("identifier", is_identifier_slug),
+    ("resource name", is_resource_name),
+    ("format string", is_format_string),
+)
+
+
+def passes_noise_filters(rule: Rule, secret: str) -> bool:
+    """False when a generic rule's value is one of the not-a-secret kinds above."""
+    if not rule.generic:
+        return True
+    if "password" not in rule.id and is_code_name(secret):
+        return False
+    return not any(predicate(secret) for _, predicate in _VALUE_DROPS)
+
+
+# -- key and line predicates (generic rules: drop) ------------------------------------------------------
+
+_KEY_BEFORE = re.compile(r"""([A-Za-z0-9_.:$@-]{1,80})["'\]]?[ \t]{0,4}(?:=>|:=|=|:)[ \t]{0,4}[@rbu]?["']?$""")
+_ANNOTATION = re.compile(r"(?:^|\s)(?:[:@](?:type|vartype|param|paramtype|ivar|var|keyword|rtype|returns?)\b|"
+                         r"@property\b)")
+# Tokens that identify a request, a change or a page, not a caller: AWS ClientToken/ChangeToken/
+# LifecycleActionToken, Google resumeToken/syncToken, idempotency keys.
+_NON_CREDENTIAL_TOKENS = frozenset({
+    "idempotency", "request", "client", "change", "lock", "sequence", "version", "purchase", "continuation",
+    "resume", "sync", "restore", "attribution", "lifecycle", "action", "page", "next", "cursor", "upload",
+    "query", "answer", "task", "batch", "job", "claim", "confirmation", "verification", "cancel", "pagination",
+})
+
+
+def extract_key(prefix: str) -> str | None:
+    """The key name right before the value on its line (`"clientRequestToken": "` -> clientRequestToken)."""
+    match = _KEY_BEFORE.search(prefix[-200:])
+    return match.group(1) if match else None
+
+
+def is_annotation_line(prefix: str) -> bool:
+    """`:type password: str`, `:vartype admin_password: ...`, `@param token`: docstring type annotations."""
+    return _ANNOTATION.search(prefix) is not None
+
+
+def is_type_name_key(key: str) -> bool:
+    """"AWS::ApiGateway::ApiKey": ... -- the key is a resource type name, the value is no credential."""
+    return "::" in key
+
+
+def is_request_token(key: str, secret: str) -> bool:
+    """A UUID under an idempotency, request, change, lock, sequence, version or purchase token key."""
+    return is_uuid(secret) and any(word in _NON_CREDENTIAL_TOKENS for word in split_words(key))
+
+
+def is_cross_literal(prefix: str, quote: str) -> bool:
+    """Minified code: the "opening" quote closes a literal that began before the key, so the captured value
+    is the code between two string literals (`a="x token=";b="...`)."""
+    window = prefix[-2048:]
+    return window.count(quote) - window.count("\\" + quote) & 1 == 1
+
+
+# -- place predicates (lower) ---------------------------------------------------------------------------
+
+_DOC_DIRS = frozenset({
+    "doc", "docs", "documentation", "example", "examples", "sample", "samples", "demo", "demos", "test",
+    "tests", "testing", "testdata", "test_data", "test-data", "fixture", "fixtures", "__tests__", "__mocks__",
+    "mock", "mocks", "spec", "specs", "molecule", "e2e", "tutorial", "tutorials", "man",
+})
+_DOC_SUFFIXES = (".md", ".markdown", ".rst", ".adoc", ".asciidoc", ".rdoc", ".pod", ".textile", ".html", ".htm")
+_DOC_FILE = re.compile(r"(?:^|[^a-z])(?:examples?|samples?|readme|changelog|changes|news|tutorial|tests?|spec|"
+                       r"mocks?|fixtures?)(?:[^a-z]|$)")
+_SOURCE_SUFFIXES = (".py", ".pyi", ".js", ".mjs", ".cjs", ".ts", ".mts", ".cts", ".jsx", ".tsx", ".java", ".kt",
+                    ".go", ".rb", ".rs", ".cs", ".c", ".h", ".cc", ".cpp", ".hpp", ".swift", ".scala", ".php",
+                    ".pl", ".pm", ".lua", ".groovy", ".dart")
+_COMMENT_LINE = re.compile(r"^\s*(?:#|//|/\*|\*|<!--|--|>>>|\.\.\.|;)")
+_TRIPLE = re.compile(rb'"""|\'\'\'')
+_DOCSTRING_WINDOW = 1024 * 1024
+
+
+def is_documentation_place(lower_path: str) -> bool:
+    """docs/, examples/, tests/, fixtures/ ... anywhere in the path, a Markdown/reST file, an example file."""
+    parts = lower_path.replace("\\", "/").split("/")
+    name = parts[-1]
+    return (any(part in _DOC_DIRS for part in parts[:-1]) or name.endswith(_DOC_SUFFIXES)
+            or _DOC_FILE.search(name.rsplit(".", 1)[0]) is not None)
+
+
+def is_source_code(lower_path: str) -> bool:
+    return lower_path.endswith(_SOURCE_SUFFIXES)
+
+
+def is_in_comment_or_docstring(data: bytes, line_start: int, offset: int, prefix: str, python: bool = True) -> bool:
+    """A comment line, a /* block */ or a triple-quoted string of source code: documentation, not code."""
+    if _COMMENT_LINE.match(prefix):
+        return True
+    low = max(0, offset - _DOCSTRING_WINDOW)
+    opened = data.rfind(b"/*", low, line_start)
+    if opened >= 0 and data.rfind(b"*/", opened, offset) < 0:
+        return True
+    if not python:
+        return False
+    open_quote = b""
+    for match in _TRIPLE.finditer(data, low, line_start):
+        if not open_quote:
+            open_quote = match.group(0)
+        elif match.group(0) == open_quote:
+            open_quote = b""
+    return bool(open_quote)
+
+
+# -- one finding ----------------------------------------------------------------------------------------
+
+def _line_prefix(data: bytes, start: int) -> tuple[int, str]:
+    line_start = max(data.rfind(b"\n", max(0, start - 4096), start) + 1, start - 4096, 0)
+    return line_start, data[line_start:start].decode("utf-8", "replace")
+
+
+def assess(finding: Finding, rule: Rule, data: bytes, start: int, end: int) -> Finding | None:
+    """The finding as reported (confidence lowered, with a note), or None when its place says it is no secret."""
+    if finding.note:
+        return finding  # a named sample: already low, already explained
+    line_start, prefix = _line_prefix(data, start)
+    if rule.generic:
+        key = extract_key(prefix)
+        quote = prefix[-1:] if prefix[-1:] in ("'", '"') else ""
+        closing = data[end:end + 1].decode("ascii", "replace")
+        if quote and closing in ("'", '"') and closing != quote:
+            return None  # "...' is no string literal: the value runs between two literals
+        if is_annotation_line(prefix) or (key is not None and (is_type_name_key(key) or is_request_token(
+                key, data[start:end].decode("utf-8", "replace")))) or (quote and is_cross_literal(prefix[:-1], quote)):
+            return None
+    secret = data[start:end].decode("utf-8", "replace")
+    if rule.validator is not None or match_filter.has_provider_prefix(secret):
+        return finding
+    lower_path = finding.path.replace("\\", "/").lower()
+    if is_documentation_place(lower_path):
+        return _lower(finding, "documentation, example or test file")
+    if is_source_code(lower_path) and is_in_comment_or_docstring(data, line_start, start, prefix,
+                                                                  lower_path.endswith((".py", ".pyi"))):
+        return _lower(finding, "in a comment or docstring of source code")
+    if rule.generic and is_uuid(secret):
+        return _lower(finding, "a UUID: more often an identifier than a credential")
+    return finding
+
+
+def _lower(finding: Finding, why: str) -> Finding:
+    if finding.confidence == "low":
+        return dataclasses.replace(finding, note=why)
+    return dataclasses.replace(finding, confidence=Confidence.LOW, note=why)
