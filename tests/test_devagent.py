@@ -20,8 +20,8 @@ from typing import Any
 import pytest
 from conftest import MOSQUITTO, PlantedTree
 
+from secret_scanner.cli.devagent import ExitCode, main
 from secret_scanner.devagent import gate
-from secret_scanner.devagent.program import ExitCode, main
 
 ROOT = Path(__file__).resolve().parent.parent
 LINUX_JOB = ROOT / "jobs" / "secrets-scanner-linux.json"

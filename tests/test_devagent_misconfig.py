@@ -21,9 +21,9 @@ import pytest
 from conftest import FALLBACK_BROKER_PORT, MOSQUITTO, scanner_env
 from test_devagent import LINUX_JOB, deploy_product, narrowed, prepare_environment, write_job
 
+from secret_scanner.cli.devagent import ExitCode, main
 from secret_scanner.devagent.agent import AgentOptions, DevAgent
 from secret_scanner.devagent.jobfile import load_job
-from secret_scanner.devagent.program import ExitCode, main
 from secret_scanner.devagent.view import View
 
 EVENTS = "Jobs/secrets-scanner-linux/events"

@@ -9,10 +9,10 @@ from pathlib import Path
 
 import pytest
 
-from secret_scanner.engine import noise
 from secret_scanner.catalog import specimen
 from secret_scanner.catalog.loader import load_rules
 from secret_scanner.config import load_config
+from secret_scanner.engine import noise
 from secret_scanner.engine.identity import Fingerprinter
 from secret_scanner.engine.scan import Engine, ScanOptions, scan
 from secret_scanner.errors import ConfigError

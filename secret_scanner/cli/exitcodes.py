@@ -1,4 +1,4 @@
-"""The exit codes of the three programs: the only status a job runner, a CI step or a shell script records.
+"""The exit codes of the four programs: the only status a job runner, a CI step or a shell script records.
 
 Each program has its own IntEnum because the codes mean different things per program, but the edges are
 shared: 2 is a usage error, 70 an internal error (a bug), 130 an interrupt (Ctrl-C, 128 + SIGINT).
@@ -49,4 +49,19 @@ class JobsExit(IntEnum):
     INVALID = 1
     USAGE = 2
     INTERNAL = 70
+    INTERRUPTED = 130
+
+
+@unique
+class DevAgentExit(IntEnum):
+    """`secret-scanner-devagent` (docs/devagent.md); `run` otherwise passes on the task's own exit code."""
+
+    OK = 0
+    CHECK_FAILED = 1  # preflight: a checked item failed; demo: no finding reached the view
+    USAGE = 64
+    BAD_JOB = 65  # a job file is unreadable, not JSON, or not an object
+    NOT_RUN = 66  # nothing ran: disabled, osFilter, binary missing, no trigger
+    ENVIRONMENT = 69  # mosquitto missing, port in use, a service could not start
+    INTERNAL = 70
+    TIMED_OUT = 124  # a task was killed past its timeoutSeconds (as timeout(1) reports it)
     INTERRUPTED = 130

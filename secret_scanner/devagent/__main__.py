@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from secret_scanner.devagent.program import run
+from secret_scanner.cli.devagent import run
 
 if __name__ == "__main__":
     run()

@@ -13,6 +13,7 @@ import shutil
 import sys
 import tempfile
 from dataclasses import replace
+from enum import Enum
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -72,12 +73,18 @@ def deploy_binary(agent_root: Path, binary: Path) -> Path:
     return target
 
 
-def run_demo(args: argparse.Namespace, options: AgentOptions) -> int:
+class DemoResult(Enum):
+    OK = "ok"
+    NO_FINDING = "no finding reached the view"
+    NOTHING_RAN = "nothing ran"
+    INTERRUPTED = "interrupted"
+
+
+def run_demo(args: argparse.Namespace, options: AgentOptions) -> DemoResult:
     """Deploy the product into a temporary agent root, run the job's Startup run on the demo tree, then on
     this machine's default roots (unless --demo-only), all under one development agent and one view."""
     from secret_scanner.devagent.agent import DevAgent
     from secret_scanner.devagent.jobfile import load_job
-    from secret_scanner.devagent.program import ExitCode
     from secret_scanner.devagent.view import LOGGER_TOPIC, View
 
     job = load_job(args.job)
@@ -109,13 +116,13 @@ def run_demo(args: argparse.Namespace, options: AgentOptions) -> int:
     finally:
         shutil.rmtree(workdir, ignore_errors=True)
     if interrupted:
-        return int(ExitCode.INTERRUPTED)
+        return DemoResult.INTERRUPTED
     if not first or not first[0].ran:
-        return int(ExitCode.NOT_RUN)
+        return DemoResult.NOTHING_RAN
     if not findings:
         print(f"{args.job}: no finding reached KeeperLogger from the demo tree run", file=sys.stderr)
-        return int(ExitCode.CHECK_FAILED)
-    return int(ExitCode.OK)
+        return DemoResult.NO_FINDING
+    return DemoResult.OK
 
 
 def _run_stoppably(agent: DevAgent, view: View, job: Job, trigger: str) -> tuple[list[RunRecord], bool]:

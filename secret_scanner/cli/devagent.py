@@ -1,8 +1,8 @@
 """`secret-scanner-devagent`: run job JSON files as the agent would (`run`), check the pre-launch checklist
 (`preflight`), or watch the product find planted secrets, then scan this machine (`demo`).
 
-`main` never raises: every failure is one line on stderr and an exit code from ExitCode. `run --once` exits
-with the task's own exit code.
+`main` never raises: the one cli shell turns every failure into one stderr line and a DevAgentExit code.
+`run --once` exits with the task's own exit code.
 """
 
 from __future__ import annotations
@@ -10,28 +10,30 @@ from __future__ import annotations
 import argparse
 import shlex
 import sys
-import traceback
 from collections.abc import Sequence
-from enum import IntEnum
 from pathlib import Path
 
+from secret_scanner.cli.exitcodes import DevAgentExit as ExitCode
+from secret_scanner.cli.shell import ErrorRule, Program, run_program
 from secret_scanner.devagent.faults import DevAgentError, EnvironmentFault, JobFileError
 
 PROG = "secret-scanner-devagent"
+PROGRAM = Program(
+    name=PROG,
+    ok=ExitCode.OK,
+    usage=ExitCode.USAGE,
+    internal=ExitCode.INTERNAL,
+    interrupted=ExitCode.INTERRUPTED,
+    rules=(
+        ErrorRule(JobFileError, ExitCode.BAD_JOB),
+        ErrorRule(EnvironmentFault, ExitCode.ENVIRONMENT),
+        ErrorRule(DevAgentError, ExitCode.USAGE),
+    ),
+    # The view prints what an operator reads; the package's own log lines show from INFO up.
+    quiet_level=20,
+)
 
 
-class ExitCode(IntEnum):
-    """The development agent's own outcomes; `run` otherwise passes on the task's exit code."""
-
-    OK = 0
-    CHECK_FAILED = 1  # preflight: a checked item failed; demo: no finding reached the view
-    USAGE = 64
-    BAD_JOB = 65  # a job file is unreadable, not JSON, or not an object
-    NOT_RUN = 66  # nothing ran: disabled, osFilter, binary missing, no trigger
-    ENVIRONMENT = 69  # mosquitto missing, port in use, a service could not start
-    INTERNAL = 70
-    TIMED_OUT = 124  # a task was killed past its timeoutSeconds (as timeout(1) reports it)
-    INTERRUPTED = 130
 
 
 def build_parser() -> argparse.ArgumentParser:
@@ -77,35 +79,13 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    parser = build_parser()
-    try:
-        args = parser.parse_args(argv)
-    except SystemExit as exc:
-        return ExitCode.OK if exc.code in (0, None) else ExitCode.USAGE
-    try:
-        return _dispatch(args)
-    except JobFileError as exc:
-        return _fail(str(exc), ExitCode.BAD_JOB)
-    except EnvironmentFault as exc:
-        return _fail(str(exc), ExitCode.ENVIRONMENT)
-    except DevAgentError as exc:
-        return _fail(str(exc), ExitCode.USAGE)
-    except KeyboardInterrupt:
-        return _fail("interrupted; every task it launched was stopped", ExitCode.INTERRUPTED)
-    except Exception as exc:
-        frames = traceback.extract_tb(exc.__traceback__)
-        where = f" at {Path(frames[-1].filename).name}:{frames[-1].lineno}" if frames else ""
-        return _fail(f"internal error {type(exc).__name__}{where}", ExitCode.INTERNAL)
+    """Run the development agent; return its exit code. Never raises."""
+    return run_program(PROGRAM, build_parser(), _dispatch, argv)
 
 
 def run() -> None:
     """Console-script entry point."""
     sys.exit(main())
-
-
-def _fail(text: str, code: ExitCode) -> int:
-    print(f"{PROG}: error: {text}", file=sys.stderr)
-    return int(code)
 
 
 def _dispatch(args: argparse.Namespace) -> int:
@@ -128,9 +108,11 @@ def _dispatch(args: argparse.Namespace) -> int:
         from secret_scanner.devagent.preflight import run_preflight
 
         return run_preflight(args, options)
-    from secret_scanner.devagent.demo import run_demo
+    from secret_scanner.devagent.demo import DemoResult, run_demo
 
-    return run_demo(args, options)
+    return {DemoResult.OK: ExitCode.OK, DemoResult.NO_FINDING: ExitCode.CHECK_FAILED,
+            DemoResult.NOTHING_RAN: ExitCode.NOT_RUN, DemoResult.INTERRUPTED: ExitCode.INTERRUPTED,
+            }[run_demo(args, options)]
 
 
 def _run(args: argparse.Namespace, options: object) -> int:
@@ -182,3 +164,7 @@ def exit_code_for(records: Sequence[object]) -> int:
             # A task killed by a signal has a negative code: report it as a shell would, 128 + signal.
             return record.exit_code if record.exit_code > 0 else 128 - record.exit_code
     return ExitCode.OK
+
+
+if __name__ == "__main__":
+    run()
