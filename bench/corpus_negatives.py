@@ -18,7 +18,7 @@ import base64
 import json
 import string
 
-from bench.corpus import _AWS_EXAMPLE_ID, _AWS_EXAMPLE_SECRET, _AZURITE_KEY, Draft, Mint
+from bench.corpus import _AWS_EXAMPLE_ID, _AWS_EXAMPLE_SECRET, _AZURITE_KEY, Draft, Mint, _minified_js
 
 _ALNUM = string.ascii_letters + string.digits
 _LOWER_ALNUM = string.ascii_lowercase + string.digits
@@ -220,27 +220,35 @@ def aws_cli_output(draft: Draft, m: Mint) -> None:
 
 
 def minified_literals(m: Mint, size: int) -> str:
-    """One long minified line where credential-ish names sit next to other string literals, not values."""
+    """One long minified line of ordinary code with each credential-ish literal pair in it once.
+
+    Names such as `apiKey:"apiKey"` or `"access_token","refresh_token"` sit next to other string literals,
+    never next to a value; each appears once, as in a real bundle, so one bad rule costs a few findings.
+    """
     rng = m.rng
-    pieces = (
-        'var {a}={{apiKey:"apiKey",token:"token",password:"password",secret:"client_secret"}};',
-        '{a}.headers["X-Api-Key"]={b}.apiKey,{a}.headers.Authorization="Bearer "+{b}.accessToken;',
-        '{a}=["access_token","refresh_token","id_token","token_type"];',
-        'const {a}={{INVALID_API_KEY:"auth/invalid-api-key",TOKEN_EXPIRED:"auth/user-token-expired"}};',
-        '{a}("password","Password",{{type:"password",autocomplete:"current-password"}});',
-        'if({a}.type==="apiKey"||{a}.in==="header"){{{b}[{a}.name]={a}.value}}',
-        '{a}.exports={{AWS_SECRET_ACCESS_KEY:"AWS_SECRET_ACCESS_KEY",SESSION_TOKEN:"sessionToken"}};',
-        "function {a}({b}){{return{b}.secretAccessKey&&{b}.accessKeyId}}",
-        'var {a}="{hex}";',
-    )
-    parts: list[str] = []
-    total = 0
-    while total < size:
-        a, b = (rng.choice(string.ascii_letters) + m.chars(_ALNUM, rng.randrange(0, 3)) for _ in range(2))
-        piece = rng.choice(pieces).format(a=a, b=b, hex=m.hex(8))
-        parts.append(piece)
-        total += len(piece)
-    return "".join(parts)
+    pieces = [
+        template.format(a=rng.choice(string.ascii_letters), b=rng.choice(string.ascii_letters))
+        for template in (
+            'var {a}={{apiKey:"apiKey",token:"token",password:"password",secret:"client_secret"}};',
+            '{a}.headers["X-Api-Key"]={b}.apiKey,{a}.headers.Authorization="Bearer "+{b}.accessToken;',
+            '{a}=["access_token","refresh_token","id_token","token_type"];',
+            'const {a}={{INVALID_API_KEY:"auth/invalid-api-key",TOKEN_EXPIRED:"auth/user-token-expired"}};',
+            '{a}("password","Password",{{type:"password",autocomplete:"current-password"}});',
+            'if({a}.type==="apiKey"||{a}.in==="header"){{{b}[{a}.name]={a}.value}}',
+            '{a}.exports={{AWS_SECRET_ACCESS_KEY:"AWS_SECRET_ACCESS_KEY",SESSION_TOKEN:"sessionToken"}};',
+            "function {a}({b}){{return {b}.secretAccessKey&&{b}.accessKeyId}}",
+        )
+    ]
+    filler = _minified_js(m, size)
+    cuts = sorted(rng.sample(range(len(filler)), len(pieces)))
+    out, last = [], 0
+    for cut, piece in zip(cuts, pieces, strict=True):
+        # cut at a statement end so the pieces stay whole statements
+        end = filler.find(";", cut) + 1 or len(filler)
+        end = max(end, last)
+        out += [filler[last:end], piece]
+        last = end
+    return "".join([*out, filler[last:]])
 
 
 def ci_cache_keys(draft: Draft, style: str) -> None:
