@@ -27,7 +27,7 @@ from typing import Any
 
 from secret_scanner.catalog import specimen
 
-GENERATOR_VERSION = 1
+GENERATOR_VERSION = 2  # 2: issue #8 families (bench/corpus_families.py)
 TREES = ("windows", "linux", "macos")
 
 # Expected severity class per family: what a responder should feel on reading the finding.
@@ -2008,6 +2008,10 @@ def build_tree(root: Path, tree: str, mint: Mint, users: int) -> Endpoint:
         scenario_windows_system(ep)
     elif tree == "linux":
         scenario_linux_system(ep)
+    from bench import corpus_families  # builds on this module, so imported when used
+
+    SEVERITY.update(corpus_families.SEVERITY)
+    corpus_families.plant_system(ep)
     for user in chosen:
         home = {"windows": f"Users/{user}", "linux": f"home/{user}", "macos": f"Users/{user}"}[tree]
         config_dir = {
@@ -2049,6 +2053,7 @@ def build_tree(root: Path, tree: str, mint: Mint, users: int) -> Endpoint:
             if tree == "windows" and index == 1:
                 scenario_ppk(ep, f"{project}/deploy/{mint.word()}.ppk")
                 scenario_web_config(ep, f"{project}/web.config")
+        corpus_families.plant_user(ep, home, f"{_projects_root(tree, user)}/integrations", chosen.index(user))
         docs = ep.draft(f"{home}/Documents/notes-{mint.word()}.md")
         docs.add("\n".join(_markdown_doc(mint, "Meeting notes")))
         ep.write(docs)
