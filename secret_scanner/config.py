@@ -25,6 +25,9 @@ class Config:
     max_file_bytes: int = 50 * 1024 * 1024
     max_finding_messages: int = 100
     event_topic: str | None = None
+    # h-remember: how often active findings are announced again (0: every run); fingerprints the fleet accepts.
+    resend_active_hours: float = 24.0
+    ignore_fingerprints: tuple[str, ...] = ()
 
 
 def locate_config() -> Path | None:
@@ -50,7 +53,7 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     known = {
         "fingerprint_key", "exclude", "extra_paths", "time_budget_seconds",
-        "max_file_bytes", "max_finding_messages", "event_topic",
+        "max_file_bytes", "max_finding_messages", "event_topic", "resend_active_hours", "ignore_fingerprints",
     }
     unknown = sorted(set(data) - known)
     if unknown:
@@ -70,6 +73,8 @@ def load_config(path: Path | None) -> Config:
         max_file_bytes=int(_read_number(data, "max_file_bytes", 50 * 1024 * 1024, path)),
         max_finding_messages=int(_read_number(data, "max_finding_messages", 100, path)),
         event_topic=_read_optional_string(data, "event_topic", path),
+        resend_active_hours=_read_hours(data, path),
+        ignore_fingerprints=_read_fingerprints(data, path),
     )
 
 
@@ -92,3 +97,22 @@ def _read_optional_string(data: dict[str, object], key: str, path: Path) -> str 
     if value is not None and (not isinstance(value, str) or not value):
         raise ConfigError(f"config file {path}: {key} must be a non-empty string")
     return value
+
+
+# h-remember: the lifecycle's resend interval and the fleet's accepted fingerprints --------------------------
+
+
+def _read_hours(data: dict[str, object], path: Path) -> float:
+    value = data.get("resend_active_hours", 24.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"config file {path}: resend_active_hours must be a number of hours, 0 or more")
+    return float(value)
+
+
+def _read_fingerprints(data: dict[str, object], path: Path) -> tuple[str, ...]:
+    values = _read_strings(data, "ignore_fingerprints", path)
+    bad = [v for v in values if len(v) != 32 or any(c not in "0123456789abcdefABCDEF" for c in v)]
+    if bad:
+        raise ConfigError(f"config file {path}: ignore_fingerprints must hold 32-hex-digit fingerprints "
+                          f"({len(bad)} do not)")
+    return tuple(v.lower() for v in values)

@@ -67,6 +67,8 @@ class Finding:
     redacted: str
     length: int
     description: str = ""
+    # Why the finding is accepted ("inline", "fingerprint", "baseline"); "" for an active finding.
+    suppressed: str = ""
 
     def __post_init__(self) -> None:
         # Accept the plain strings of reports and rule files; keep the enums so every ordering is one ordering.
@@ -86,6 +88,10 @@ class ScanStats:
     read_errors: int = 0
     duration_seconds: float = 0.0
     engine: str = ""
+    # Files whose identity and change stamp matched the scan state: not read, their findings reused.
+    files_unchanged: int = 0
+    # Paths an ignore file or an exclude pattern kept out of the walk.
+    paths_ignored: int = 0
 
 
 @dataclass(frozen=True)
@@ -94,6 +100,8 @@ class ScanResult:
     stats: ScanStats
     complete: bool = True
     incomplete_reasons: tuple[str, ...] = field(default_factory=tuple)
+    # Findings an allow marker, the fleet's ignore list or a baseline accepted: counted, never silently gone.
+    suppressed: tuple[Finding, ...] = ()
 
     def count_by_severity(self) -> dict[str, int]:
         counts: dict[str, int] = {severity.value: 0 for severity in SEVERITIES}
