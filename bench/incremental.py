@@ -126,7 +126,7 @@ def main(argv: list[str] | None = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--source", type=Path, action="append",
                         help="a lib directory to copy (repeatable; default: this interpreter's)")
-    parser.add_argument("--tree", type=Path, default=Path("/tmp/secretscanner-bench/pylib"))
+    parser.add_argument("--tree", type=Path, default=Path(tempfile.gettempdir()) / "secretscanner-bench" / "pylib")
     parser.add_argument("--out", type=Path, default=Path("bench/out"))
     parser.add_argument("--repeats", type=int, default=1)
     parser.add_argument("--ours-cmd", default=f"{sys.executable} -m secret_scanner")

@@ -222,9 +222,20 @@ def test_another_rule_catalog_invalidates_the_state(
     scan(monkeypatch, tree, state)
     _, other_options = scan(monkeypatch, tree, state, "--max-file-size", "1000000")
     assert other_options["stats"]["files_scanned"] == 6
-    from secret_scanner.catalog import loader
+    from secret_scanner.catalog.loader import load_rules
+    from secret_scanner.cli import session
+    from secret_scanner.config import Config
+    from secret_scanner.engine.scan import ScanOptions
+    from secret_scanner.state.keys import load_fingerprinter
 
-    shipped = loader.load_rules()
-    monkeypatch.setattr(loader, "load_rules", lambda: shipped[:-1])
-    _, fewer_rules = scan(monkeypatch, tree, state, "--max-file-size", "1000000")
-    assert fewer_rules["stats"]["files_scanned"] == 6 and fewer_rules["stats"]["files_unchanged"] == 0
+    fingerprinter = load_fingerprinter(state, None)
+    shipped = load_rules()
+
+    def remembering(rules: tuple[Any, ...]) -> Any:
+        options = ScanOptions(roots=(tree,), rules=rules)
+        return session.scan_remembering(options, fingerprinter, lambda: False, state, False, Config(), None)
+
+    assert remembering(shipped).stats.files_scanned == 6
+    assert remembering(shipped).stats.files_unchanged == 6
+    fewer = remembering(shipped[:-1])
+    assert fewer.stats.files_scanned == 6 and fewer.stats.files_unchanged == 0

@@ -7,6 +7,7 @@ progress, ignore patterns) here, and the result gets the fleet's and the baselin
 from __future__ import annotations
 
 import dataclasses
+import os
 import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
@@ -14,9 +15,9 @@ from types import TracebackType
 from typing import TextIO, cast
 
 from secret_scanner.config import Config
+from secret_scanner.engine import scan as engine
 from secret_scanner.engine.identity import Fingerprinter
 from secret_scanner.engine.ports import Progress, ProgressSink
-from secret_scanner.engine import scan as engine
 from secret_scanner.engine.scan import ScanOptions
 from secret_scanner.engine.suppression import PathIgnorer, apply_fingerprints
 from secret_scanner.jobmode.lifecycle import Lifecycle
@@ -25,7 +26,7 @@ from secret_scanner.model import ScanResult
 from secret_scanner.output import text
 from secret_scanner.state.blobs import AuthenticatedBlobStore
 from secret_scanner.state.keys import derive_state_key
-from secret_scanner.state.scanstate import ScanState, state_context
+from secret_scanner.state.scanstate import ScanState, digest_rules, digest_shipped_catalog, state_context
 
 # Identifies the fingerprint key inside the state context without revealing it: a keyed hash of a constant.
 _KEY_PROBE = "secret-scanner/scan-state/key-probe"
@@ -61,8 +62,18 @@ class JobProgressScope(ProgressScope):
         super().__init__(self.job)
 
 
+PROGRESS_ENV = "SECRET_SCANNER_PROGRESS_SECONDS"
+
+
 def job_progress() -> JobProgressScope:
-    return JobProgressScope()
+    """Progress events every 30 s, or every $SECRET_SCANNER_PROGRESS_SECONDS (bounded to 0.05 s .. 1 h)."""
+    scope = JobProgressScope()
+    try:
+        seconds = float(os.environ.get(PROGRESS_ENV, "") or scope.job.interval_seconds)
+    except ValueError:
+        seconds = scope.job.interval_seconds
+    scope.job.interval_seconds = min(max(seconds, 0.05), 3600.0)
+    return scope
 
 
 def terminal_progress(quiet: bool) -> ProgressScope:
@@ -79,14 +90,11 @@ def scan_remembering(options: ScanOptions, fingerprinter: Fingerprinter, should_
                      state_dir: Path, full: bool, config: Config, progress: object) -> ScanResult:
     """The scan with its scan state (an unchanged file is not read again; --full rebuilds), ignore patterns
     and progress port; the state is saved after the scan, complete or not."""
-    from secret_scanner.catalog.loader import load_rules
-
-    rules = options.rules if options.rules is not None else load_rules()
-    context = state_context(rules, fingerprinter.fingerprint(_KEY_PROBE), (options.max_file_bytes,))
-    memory = ScanState(state_dir, derive_state_key(state_dir), context, rules, full=full)
+    catalog = digest_rules(options.rules) if options.rules is not None else digest_shipped_catalog()
+    context = state_context(catalog, fingerprinter.fingerprint(_KEY_PROBE), (options.max_file_bytes,))
+    memory = ScanState(state_dir, derive_state_key(state_dir), context, full=full)
     sink = cast("ProgressSink | None", progress)
-    wired = dataclasses.replace(options, rules=rules, memory=memory, ignore=PathIgnorer(config.exclude),
-                                progress=sink)
+    wired = dataclasses.replace(options, memory=memory, ignore=PathIgnorer(config.exclude), progress=sink)
     result = engine.scan(wired, fingerprinter, should_stop=should_stop)
     memory.save(result.complete)
     return result

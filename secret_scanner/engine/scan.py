@@ -44,13 +44,22 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
          should_stop: Callable[[], bool] | None = None) -> ScanResult:
     """Scan every file under options.roots; stops early (complete=False) on the time budget or should_stop."""
     started = time.monotonic()
-    if options.rules is None:
-        from secret_scanner.catalog.loader import load_rules
+    # Built on the first file that must be read: a rescan with nothing changed never compiles a rule.
+    engines: list[Engine] = []
 
-        rules: tuple[Rule, ...] = load_rules()
-    else:
-        rules = options.rules
-    engine = Engine(rules, fingerprinter, options.engine, options.cache)
+    def engine_now() -> Engine:
+        if not engines:
+            if options.rules is None:
+                from secret_scanner.catalog.loader import load_rules
+
+                rules: tuple[Rule, ...] = load_rules()
+            else:
+                rules = options.rules
+            engines.append(Engine(rules, fingerprinter, options.engine, options.cache))
+        return engines[0]
+
+    if options.memory is None:
+        engine_now()
     deadline = started + options.time_budget_seconds if options.time_budget_seconds is not None else None
     stop_reason: list[str] = []
     scanned = 0
@@ -83,7 +92,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
             findings.extend(recalled)
             unchanged += 1
         else:
-            outcome = _scan_entry(engine, entry, keep_going)
+            outcome = _scan_entry(engine_now(), entry, keep_going)
             if outcome.unreadable:
                 read_errors += 1
             elif outcome.binary:
@@ -111,7 +120,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         bytes_scanned=bytes_scanned,
         read_errors=read_errors + walk.read_errors,
         duration_seconds=time.monotonic() - started,
-        engine=engine.name,
+        engine=engines[0].name if engines else "none (every file unchanged)",
         files_unchanged=unchanged,
         paths_ignored=walk.ignored,
     )

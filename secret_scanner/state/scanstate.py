@@ -18,6 +18,7 @@ import json
 import logging
 import zlib
 from collections.abc import Iterable, Sequence
+from importlib import resources
 from pathlib import Path
 from typing import Any
 
@@ -44,25 +45,38 @@ _TAG_BYTES = 32
 Record = list[Any]
 
 
-def state_context(rules: Iterable[Rule], key_id: str, options: Sequence[object]) -> str:
+def state_context(catalog_digest: str, key_id: str, options: Sequence[object]) -> str:
     """The digest that must match for a state to be used: version, catalog, fingerprint key, options."""
-    digest = hashlib.sha256(f"{STATE_FORMAT}/{STATE_VERSION}/{__version__}/{key_id}".encode())
+    digest = hashlib.sha256(f"{STATE_FORMAT}/{STATE_VERSION}/{__version__}/{key_id}/{catalog_digest}".encode())
+    digest.update(repr(tuple(options)).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def digest_rules(rules: Iterable[Rule]) -> str:
+    """A catalog digest from compiled rules (tests and callers that pass their own rules)."""
+    digest = hashlib.sha256()
     for rule in rules:
         digest.update(repr(rule).encode("utf-8", "surrogatepass"))
-    digest.update(repr(tuple(options)).encode("utf-8", "surrogatepass"))
+    return digest.hexdigest()
+
+
+def digest_shipped_catalog() -> str:
+    """A digest of the shipped rule files' bytes: cheap, so a rescan need not compile the catalog."""
+    source = resources.files("secret_scanner") / "rules"
+    digest = hashlib.sha256()
+    for file in sorted((f for f in source.iterdir() if f.name.endswith(".toml")), key=lambda f: f.name):
+        digest.update(file.name.encode() + b"\0" + file.read_bytes() + b"\0")
     return digest.hexdigest()
 
 
 class ScanState:
     """The scan loop's FileMemory, loaded from and saved to the state directory."""
 
-    def __init__(self, state_dir: Path, key: bytes, context: str, rules: Iterable[Rule], full: bool = False
-                 ) -> None:
+    def __init__(self, state_dir: Path, key: bytes, context: str, full: bool = False) -> None:
         self.path = state_dir / STATE_FILE
         self._state_dir = state_dir
         self._key = key
         self._context = context
-        self._rules = {rule.id: rule for rule in rules}
         self._next: dict[str, Record] = {}
         self._stamp: tuple[str, tuple[int, ...]] = ("", ())
         self._remove_stale_temp()
@@ -75,7 +89,7 @@ class ScanState:
         # The stamp is taken before the file is read: a change during the read shows up next run.
         stamp = self._stamp = (entry.path, stamp_of(entry))
         record = self._previous.get(entry.path)
-        if record is None or record[:5] != list(stamp[1]):
+        if type(record) is not list or len(record) != 6 or record[:5] != list(stamp[1]):
             return None
         findings = self._rebuild(entry.path, record[5])
         if findings is not None:
@@ -134,18 +148,15 @@ class ScanState:
         if document.get("context") != self._context:
             log.info("scan state was made by another version, rule catalog, key or options: full scan")
             return {}
-        files = document["files"]
-        return {path: record for path, record in files.items() if _is_record(record)}
+        return document["files"]  # type: ignore[no-any-return]  # each record is checked when recalled
 
-    def _rebuild(self, path: str, packed: list[Any]) -> list[Finding] | None:
+    def _rebuild(self, path: str, packed: object) -> list[Finding] | None:
         findings: list[Finding] = []
         try:
-            for rule_id, severity, confidence, line, column, fingerprint, redacted, length, suppressed in packed:
-                rule = self._rules.get(rule_id)
-                if rule is None:
-                    return None
-                findings.append(Finding(rule_id, rule.title, severity, confidence, path, line, column,
-                                        fingerprint, redacted, length, rule.description, suppressed))
+            for rule_id, title, severity, confidence, line, column, fingerprint, redacted, length, description, \
+                    suppressed in packed:  # type: ignore[attr-defined]
+                findings.append(Finding(rule_id, title, severity, confidence, path, line, column, fingerprint,
+                                        redacted, length, description, suppressed))
         except (TypeError, ValueError):
             return None
         return findings
@@ -161,8 +172,9 @@ class ScanState:
 
 
 def _pack(finding: Finding) -> list[Any]:
-    return [finding.rule_id, str(finding.severity), str(finding.confidence), finding.line, finding.column,
-            finding.fingerprint, finding.redacted, finding.length, finding.suppressed]
+    return [finding.rule_id, finding.title, str(finding.severity), str(finding.confidence), finding.line,
+            finding.column, finding.fingerprint, finding.redacted, finding.length, finding.description,
+            finding.suppressed]
 
 
 def _decode(body: bytes) -> dict[str, Any]:
@@ -184,8 +196,3 @@ def _decode(body: bytes) -> dict[str, Any]:
     if not isinstance(document.get("files"), dict) or len(document["files"]) > MAX_FILES:
         raise ValueError("no usable file table")
     return document
-
-
-def _is_record(record: object) -> bool:
-    return (isinstance(record, list) and len(record) == 6 and all(type(v) is int for v in record[:5])
-            and isinstance(record[5], list))
