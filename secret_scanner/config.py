@@ -29,6 +29,9 @@ class Config:
     # What is reported: findings below either floor are only counted (report stats.below_threshold).
     min_confidence: str = DEFAULT_MIN_CONFIDENCE
     min_severity: str = DEFAULT_MIN_SEVERITY
+    # h-remember: how often active findings are announced again (0: every run); fingerprints the fleet accepts.
+    resend_active_hours: float = 24.0
+    ignore_fingerprints: tuple[str, ...] = ()
 
 
 def locate_config() -> Path | None:
@@ -55,6 +58,7 @@ def load_config(path: Path | None) -> Config:
     known = {
         "fingerprint_key", "exclude", "extra_paths", "time_budget_seconds",
         "max_file_bytes", "max_finding_messages", "event_topic", "min_confidence", "min_severity",
+        "resend_active_hours", "ignore_fingerprints",
     }
     unknown = sorted(set(data) - known)
     if unknown:
@@ -76,6 +80,8 @@ def load_config(path: Path | None) -> Config:
         event_topic=_read_optional_string(data, "event_topic", path),
         min_confidence=_read_choice(data, "min_confidence", CONFIDENCES, DEFAULT_MIN_CONFIDENCE, path),
         min_severity=_read_choice(data, "min_severity", SEVERITIES, DEFAULT_MIN_SEVERITY, path),
+        resend_active_hours=_read_hours(data, path),
+        ignore_fingerprints=_read_fingerprints(data, path),
     )
 
 
@@ -105,3 +111,20 @@ def _read_choice(data: dict[str, object], key: str, choices: tuple[str, ...], de
     if not isinstance(value, str) or value not in choices:
         raise ConfigError(f"config file {path}: {key} must be one of {', '.join(choices)}")
     return value
+# h-remember: the lifecycle's resend interval and the fleet's accepted fingerprints --------------------------
+
+
+def _read_hours(data: dict[str, object], path: Path) -> float:
+    value = data.get("resend_active_hours", 24.0)
+    if isinstance(value, bool) or not isinstance(value, int | float) or value < 0:
+        raise ConfigError(f"config file {path}: resend_active_hours must be a number of hours, 0 or more")
+    return float(value)
+
+
+def _read_fingerprints(data: dict[str, object], path: Path) -> tuple[str, ...]:
+    values = _read_strings(data, "ignore_fingerprints", path)
+    bad = [v for v in values if len(v) != 32 or any(c not in "0123456789abcdefABCDEF" for c in v)]
+    if bad:
+        raise ConfigError(f"config file {path}: ignore_fingerprints must hold 32-hex-digit fingerprints "
+                          f"({len(bad)} do not)")
+    return tuple(v.lower() for v in values)

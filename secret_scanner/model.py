@@ -73,6 +73,8 @@ class Finding:
     description: str = ""
     # Why confidence was lowered, when it was (a published sample value, a docs/tests path ...); "" otherwise.
     note: str = ""
+    # Why the finding is accepted ("inline", "fingerprint", "baseline"); "" for an active finding.
+    suppressed: str = ""
 
     def __post_init__(self) -> None:
         # Accept the plain strings of reports and rule files; keep the enums so every ordering is one ordering.
@@ -94,6 +96,10 @@ class ScanStats:
     engine: str = ""
     # Findings under --min-confidence / --min-severity: not reported, only counted.
     below_threshold: int = 0
+    # Files whose identity and change stamp matched the scan state: not read, their findings reused.
+    files_unchanged: int = 0
+    # Paths an ignore file or an exclude pattern kept out of the walk.
+    paths_ignored: int = 0
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,8 @@ class ScanResult:
     stats: ScanStats
     complete: bool = True
     incomplete_reasons: tuple[str, ...] = field(default_factory=tuple)
+    # Findings an allow marker, the fleet's ignore list or a baseline accepted: counted, never silently gone.
+    suppressed: tuple[Finding, ...] = ()
 
     def count_by_severity(self) -> dict[str, int]:
         counts: dict[str, int] = {severity.value: 0 for severity in SEVERITIES}

@@ -91,6 +91,7 @@ def test_finding_context_has_only_whitelisted_fields() -> None:
     context = json.loads(data["Context"])
     assert set(context) == {
         "kind",
+        "status",
         "rule_id",
         "severity",
         "confidence",

@@ -54,9 +54,15 @@ def build_parser() -> argparse.ArgumentParser:
                         help="file or directory to scan (repeatable); default: the machine's usual credential places")
     parser.add_argument("--exclude", action="append", metavar="GLOB", default=[],
                         help="skip paths matching this glob (repeatable)")
-    parser.add_argument("--report", type=Path, metavar="FILE", help="write the whole redacted report to FILE")
-    parser.add_argument("--format", choices=("json", "sarif", "text"), default="json",
-                        help="format of the --report file (default: json)")
+    parser.add_argument("--report", type=Path, metavar="FILE",
+                        help="write the whole redacted report to FILE ('-': stdout; the summary goes to stderr)")
+    parser.add_argument("--format", choices=("json", "sarif", "text"),
+                        help="format of the --report file (default: json); with --list-rules: json or text")
+    parser.add_argument("paths", nargs="*", type=Path, metavar="PATH", help="files or directories (as --path)")
+    parser.add_argument("--full", action="store_true",
+                        help="read every file: ignore the scan state of earlier runs and rebuild it")
+    parser.add_argument("--baseline", type=Path, metavar="REPORT",
+                        help="report only findings whose fingerprint is not in this earlier JSON report")
     parser.add_argument("--state-dir", type=Path, metavar="DIR",
                         help="lock, undelivered messages and fingerprint key (default: per-OS machine location)")
     parser.add_argument("--ca-bundle", type=Path, metavar="FILE",
@@ -115,7 +121,12 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         from secret_scanner.catalog.loader import load_rules
         from secret_scanner.output.text import render_catalog
 
-        print(render_catalog(load_rules()), end="")
+        if args.format == "json":
+            from secret_scanner.output.catalog import render_catalog_json
+
+            print(render_catalog_json(load_rules()), end="")
+        else:
+            print(render_catalog(load_rules()), end="")
         return ExitCode.CLEAN
     if args.self_test:
         from secret_scanner.engine.selftest import run_self_test
@@ -131,25 +142,31 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
 
 
 def _scan(args: argparse.Namespace) -> int:
-    from secret_scanner.output import jsonreport, text
+    from secret_scanner.cli import session
+    from secret_scanner.output import jsonreport
     from secret_scanner.state.directory import default_state_dir, ensure_state_dir
     from secret_scanner.state.keys import load_fingerprinter
     from secret_scanner.state.lock import acquire_run_lock
 
     api_base = _check_api_base(args.keeper_api_base) if args.keeper_api_base is not None else None
     ca_bundle = _resolve_ca_bundle(args.ca_bundle)
-    roots = _check_paths(args.path)
+    roots = _check_paths(args.path + args.paths)
     config = load_config(args.config if args.config is not None else locate_config())
     state_dir = ensure_state_dir(args.state_dir if args.state_dir is not None else default_state_dir())
     run_id = str(uuid.uuid4())
     stop = _install_stop_handlers()
     _lower_priority()
+    baseline = session.load_baseline(args.baseline)
 
     with acquire_run_lock(state_dir):
         fingerprinter = load_fingerprinter(state_dir, config.fingerprint_key)
+        job_progress = session.job_progress() if api_base is not None else None
 
         def run_scan() -> ScanResult:
-            return _run_engine(args, config, roots, fingerprinter, stop, state_dir)
+            progress = job_progress or session.terminal_progress(args.quiet)
+            with progress:
+                result = _run_engine(args, config, roots, fingerprinter, stop, state_dir, progress.sink)
+            return session.suppress(result, config.ignore_fingerprints, baseline)
 
         delivered = True
         if api_base is None:
@@ -165,6 +182,8 @@ def _scan(args: argparse.Namespace) -> int:
                     run_id=run_id,
                     event_topic=args.event_topic or config.event_topic,
                     max_finding_messages=args.max_finding_messages or config.max_finding_messages,
+                    lifecycle=session.lifecycle(state_dir, config.resend_active_hours),
+                    progress=job_progress.job if job_progress is not None else None,
                 ),
                 run_scan,
             )
@@ -172,12 +191,16 @@ def _scan(args: argparse.Namespace) -> int:
             for problem in outcome.problems:
                 log.error("%s", problem)
 
+        to_stdout = args.report is not None and str(args.report) == "-"
         if args.report is not None:
-            jsonreport.write_report(args.report, _render_report(args.format, result, run_id, fingerprinter.scope))
-        if args.quiet or api_base is not None:
-            print(text.summarize(result))
-        else:
-            print(text.render_text(result), end="")
+            rendered = _render_report(args.format or "json", result, run_id, fingerprinter.scope)
+            if to_stdout:
+                sys.stdout.write(rendered)
+                sys.stdout.flush()
+            else:
+                jsonreport.write_report(args.report, rendered)
+        session.print_human(result, sys.stderr if to_stdout else sys.stdout,
+                            summary_only=args.quiet or api_base is not None)
     return _exit_code_for(result, delivered)
 
 
@@ -207,10 +230,10 @@ def _render_report(fmt: str, result: ScanResult, run_id: str, scope: str) -> str
 
 def _run_engine(
     args: argparse.Namespace, config: Config, roots: tuple[Path, ...], fingerprinter: object,
-    stop: threading.Event, state_dir: Path,
+    stop: threading.Event, state_dir: Path, progress: object = None,
 ) -> ScanResult:
     from secret_scanner.engine.identity import Fingerprinter
-    from secret_scanner.engine.scan import ScanOptions, scan
+    from secret_scanner.engine.scan import ScanOptions
     from secret_scanner.engine.walk import default_roots
     from secret_scanner.model import Confidence, Severity
     from secret_scanner.state.blobs import AuthenticatedBlobStore
@@ -229,7 +252,9 @@ def _run_engine(
         min_confidence=Confidence(args.min_confidence or config.min_confidence),
         min_severity=Severity(args.min_severity or config.min_severity),
     )
-    return scan(options, fingerprinter, should_stop=stop.is_set)
+    from secret_scanner.cli import session
+
+    return session.scan_remembering(options, fingerprinter, stop.is_set, state_dir, args.full, config, progress)
 
 
 def _check_api_base(url: str) -> str:
@@ -253,31 +278,26 @@ def _check_paths(paths: list[Path]) -> tuple[Path, ...]:
 
 
 def _install_stop_handlers() -> threading.Event:
-    """SIGTERM (the agent's timeout kill, a shutdown) ends the scan early so findings are still reported."""
+    """SIGTERM (the agent's timeout kill, a shutdown) ends the scan early so findings are still reported.
+
+    Ctrl-C (SIGINT) does the same: partial report marked incomplete, exit 1 or 3. A second Ctrl-C gives up at
+    once (KeyboardInterrupt: exit 130 without a report)."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGINT:
+            signal.signal(signal.SIGINT, signal.default_int_handler)
         stop.set()
 
     if threading.current_thread() is threading.main_thread():
-        for name in ("SIGTERM", "SIGBREAK"):
+        for name in ("SIGTERM", "SIGBREAK", "SIGINT"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), on_signal)
     return stop
 
 
 def _lower_priority() -> None:
-    """Stay light on a workstation: background CPU and I/O priority for the whole run."""
-    try:
-        if sys.platform == "win32":
-            import ctypes
+    """Stay light on a workstation: background CPU and I/O priority for the whole run (cli/priority.py)."""
+    from secret_scanner.cli.priority import lower_priority
 
-            below_normal, background_begin = 0x4000, 0x00100000
-            kernel32 = ctypes.windll.kernel32  # type: ignore[attr-defined]
-            handle = kernel32.GetCurrentProcess()
-            kernel32.SetPriorityClass(handle, below_normal)
-            kernel32.SetPriorityClass(handle, background_begin)
-        else:
-            os.nice(10)
-    except (OSError, AttributeError):
-        log.debug("could not lower process priority")
+    lower_priority()

@@ -21,7 +21,7 @@ from secret_scanner.catalog import validators as validator
 from secret_scanner.catalog.rule import KEYWORD_WINDOW, Rule
 from secret_scanner.engine import decoding as decoder
 from secret_scanner.engine import filters as match_filter
-from secret_scanner.engine import noise
+from secret_scanner.engine import noise, suppression
 from secret_scanner.engine.blocks import CHUNK_BYTES, RIGHT_MARGIN, Block, Stopped, split_blocks
 from secret_scanner.engine.gate import Gate, build_gate
 from secret_scanner.engine.gate_cache import BlobStore
@@ -145,11 +145,13 @@ class Engine:
         if sample is None and not (_passes_filters(rule, secret) and noise.passes_noise_filters(rule, secret)):
             return None
         line, column = block.position(offset)
+        marked = suppression.has_allow_marker(block.data, offset, offset + len(raw))
         # The raw value ends here: only its keyed fingerprint, a redacted preview and its length leave.
         return noise.mark_sample(Finding(
             rule_id=rule.id, title=rule.title, severity=rule.severity, confidence=rule.confidence, path=path,
             line=line, column=column, fingerprint=self._fingerprinter.fingerprint(secret),
             redacted=redact(secret), length=len(secret), description=rule.description,
+            suppressed=suppression.INLINE if marked else "",
         ), sample)
 
     # -- per file -----------------------------------------------------------------------------------------

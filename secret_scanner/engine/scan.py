@@ -16,7 +16,8 @@ from secret_scanner.catalog.rule import Rule
 from secret_scanner.engine.detector import Engine, SkippedBinary, StoppedWith
 from secret_scanner.engine.gate_cache import BlobStore
 from secret_scanner.engine.identity import Fingerprinter
-from secret_scanner.engine.walk import FileEntry, WalkReport, iter_files
+from secret_scanner.engine.ports import FileMemory, Progress, ProgressSink
+from secret_scanner.engine.walk import FileEntry, RootIgnorer, WalkReport, iter_files
 from secret_scanner.model import Confidence, Finding, ScanResult, ScanStats, Severity, meets_threshold
 
 log = logging.getLogger(__name__)
@@ -37,19 +38,32 @@ class ScanOptions:
     # reports everything; the CLI and the fleet config default to model.DEFAULT_MIN_CONFIDENCE.
     min_confidence: Confidence = Confidence.LOW
     min_severity: Severity = Severity.LOW
+    # h-remember: gitignore-style patterns per root, the scan state, and where progress goes.
+    ignore: RootIgnorer | None = None
+    memory: FileMemory | None = None
+    progress: ProgressSink | None = None
 
 
 def scan(options: ScanOptions, fingerprinter: Fingerprinter,
          should_stop: Callable[[], bool] | None = None) -> ScanResult:
     """Scan every file under options.roots; stops early (complete=False) on the time budget or should_stop."""
     started = time.monotonic()
-    if options.rules is None:
-        from secret_scanner.catalog.loader import load_rules
+    # Built on the first file that must be read: a rescan with nothing changed never compiles a rule.
+    engines: list[Engine] = []
 
-        rules: tuple[Rule, ...] = load_rules()
-    else:
-        rules = options.rules
-    engine = Engine(rules, fingerprinter, options.engine, options.cache, keep_samples=True)
+    def engine_now() -> Engine:
+        if not engines:
+            if options.rules is None:
+                from secret_scanner.catalog.loader import load_rules
+
+                rules: tuple[Rule, ...] = load_rules()
+            else:
+                rules = options.rules
+            engines.append(Engine(rules, fingerprinter, options.engine, options.cache, keep_samples=True))
+        return engines[0]
+
+    if options.memory is None:
+        engine_now()
     deadline = started + options.time_budget_seconds if options.time_budget_seconds is not None else None
     stop_reason: list[str] = []
     scanned = 0
@@ -69,25 +83,40 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
     skipped = 0
     read_errors = 0
     bytes_scanned = 0
-    for entry in iter_files(options.roots, options.exclude, walk):
+    unchanged = 0
+    memory, progress = options.memory, options.progress
+    for entry in iter_files(options.roots, options.exclude, walk, options.ignore):
         if not keep_going():
             break
         if entry.size > options.max_file_bytes:
             skipped += 1
             continue
-        outcome = _scan_entry(engine, entry, keep_going)
-        if outcome.unreadable:
-            read_errors += 1
-        elif outcome.binary:
-            skipped += 1
+        recalled = memory.recall(entry) if memory is not None else None
+        if recalled is not None:
+            findings.extend(recalled)
+            unchanged += 1
         else:
-            findings.extend(outcome.findings)
-            scanned += 1
-            bytes_scanned += entry.size
+            outcome = _scan_entry(engine_now(), entry, keep_going)
+            if outcome.unreadable:
+                read_errors += 1
+            elif outcome.binary:
+                skipped += 1
+            else:
+                findings.extend(outcome.findings)
+                scanned += 1
+                bytes_scanned += entry.size
+            if memory is not None and not (outcome.unreadable or outcome.stopped):
+                memory.remember(entry, outcome.findings)
             if outcome.stopped:
                 break
+        if progress is not None:
+            progress.update(Progress(scanned + unchanged, bytes_scanned, len(findings),
+                                     time.monotonic() - started, entry.path))
     reasons = list(stop_reason)
     reasons.extend(f"cannot read root {root}" for root in walk.unreadable_roots)
+    if scanned + unchanged == 0 and not stop_reason:
+        # Nothing was read: every root was missing, unreadable, skipped or empty. That is not "clean".
+        reasons.append("no file was read")
     reported = [f for f in findings if meets_threshold(f, options.min_confidence, options.min_severity)]
     stats = ScanStats(
         roots=tuple(os.fspath(root) for root in options.roots),
@@ -96,11 +125,14 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         bytes_scanned=bytes_scanned,
         read_errors=read_errors + walk.read_errors,
         duration_seconds=time.monotonic() - started,
-        engine=engine.name,
+        engine=engines[0].name if engines else "none (every file unchanged)",
         below_threshold=len(findings) - len(reported),
+        files_unchanged=unchanged,
+        paths_ignored=walk.ignored,
     )
-    return ScanResult(tuple(sorted(reported, key=Finding.sort_key)), stats, complete=not reasons,
-                      incomplete_reasons=tuple(reasons))
+    ordered = sorted(reported, key=Finding.sort_key)
+    return ScanResult(tuple(f for f in ordered if not f.suppressed), stats, complete=not reasons,
+                      incomplete_reasons=tuple(reasons), suppressed=tuple(f for f in ordered if f.suppressed))
 
 
 @dataclass(frozen=True)

@@ -13,9 +13,10 @@ import os
 import re
 import stat
 import sys
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Protocol
 
 _REPARSE_POINT = 0x400
 PSEUDO_FILESYSTEMS = ("/proc", "/sys", "/dev", "/run", "/private/var/vm", "/System/Volumes/VM")
@@ -76,6 +77,7 @@ class WalkReport:
 
     read_errors: int = 0
     skipped: int = 0
+    ignored: int = 0
     unreadable_roots: list[str] = field(default_factory=list)
 
 
@@ -83,6 +85,11 @@ class WalkReport:
 class FileEntry:
     path: str
     size: int
+    # The change stamp the scan state compares (st_ctime_ns is the inode change time on POSIX).
+    mtime_ns: int = 0
+    ctime_ns: int = 0
+    inode: int = 0
+    device: int = 0
 
 
 class _Excluder:
@@ -137,16 +144,21 @@ def _is_inside(parent: str, child: str) -> bool:
     return any(child.startswith(parent + separator) for separator in separators)
 
 
-def iter_files(roots: Iterable[Path], exclude: Sequence[str] = (), report: WalkReport | None = None
-               ) -> Iterator[FileEntry]:
+class RootIgnorer(Protocol):
+    def for_root(self, root: str) -> Callable[[str, bool], bool] | None: ...
+
+
+def iter_files(roots: Iterable[Path], exclude: Sequence[str] = (), report: WalkReport | None = None,
+               ignore: RootIgnorer | None = None) -> Iterator[FileEntry]:
     """Every regular file under the roots that is not pruned, depth-first, in name order."""
     tally = report if report is not None else WalkReport()
     excluder = _Excluder(exclude)
     for root in _dedupe_roots(roots):
-        yield from _walk_root(root, excluder, tally)
+        yield from _walk_root(root, excluder, tally, ignore.for_root(root) if ignore is not None else None)
 
 
-def _walk_root(root: str, excluder: _Excluder, tally: WalkReport) -> Iterator[FileEntry]:
+def _walk_root(root: str, excluder: _Excluder, tally: WalkReport,
+               ignored: Callable[[str, bool], bool] | None = None) -> Iterator[FileEntry]:
     try:
         info = os.stat(root)  # an explicit root may itself be a symbolic link: follow that one
     except FileNotFoundError:
@@ -157,7 +169,8 @@ def _walk_root(root: str, excluder: _Excluder, tally: WalkReport) -> Iterator[Fi
     if stat.S_ISREG(info.st_mode):
         if not excluder.excluded(root, is_dir=False):
             # The scanner opens with O_NOFOLLOW: name the real file when the root is a link to one.
-            yield FileEntry(os.path.realpath(root) if os.path.islink(root) else root, info.st_size)
+            yield FileEntry(os.path.realpath(root) if os.path.islink(root) else root, info.st_size,
+                            info.st_mtime_ns, info.st_ctime_ns, info.st_ino, info.st_dev)
         return
     if not stat.S_ISDIR(info.st_mode) or _is_pseudo(root):
         tally.skipped += 1
@@ -189,10 +202,16 @@ def _walk_root(root: str, excluder: _Excluder, tally: WalkReport) -> Iterator[Fi
                     if (is_skipped_dir(entry.name, path) or excluder.excluded(path, is_dir=True)
                             or (check_device and entry_stat.st_dev != device) or _is_pseudo(path)):
                         continue
+                    if ignored is not None and ignored(path, True):
+                        tally.ignored += 1
+                        continue
                     stack.append(path)
                 elif stat.S_ISREG(mode):
-                    if not excluder.excluded(entry.path, is_dir=False):
-                        yield FileEntry(entry.path, entry_stat.st_size)
+                    if ignored is not None and ignored(entry.path, False):
+                        tally.ignored += 1
+                    elif not excluder.excluded(entry.path, is_dir=False):
+                        yield FileEntry(entry.path, entry_stat.st_size, entry_stat.st_mtime_ns,
+                                        entry_stat.st_ctime_ns, entry_stat.st_ino, entry_stat.st_dev)
                 else:
                     tally.skipped += 1  # FIFO, socket, device: reading could block or make no sense
             except OSError:

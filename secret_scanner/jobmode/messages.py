@@ -104,15 +104,17 @@ def start_message(run_id: str, job_id: str) -> dict[str, object]:
     )
 
 
-def finding_message(finding: Finding, run_id: str) -> dict[str, object]:
+def finding_message(finding: Finding, run_id: str, status: str = "new") -> dict[str, object]:
     path = shorten_path(finding.path)
+    opening = "Still exposed (reminder):" if status == "reminder" else "Exposed"
     text = (
-        f"Exposed {clean_text(finding.title, 120)} ({finding.severity}, confidence {finding.confidence}) "
+        f"{opening} {clean_text(finding.title, 120)} ({finding.severity}, confidence {finding.confidence}) "
         f"in {path} line {finding.line} column {finding.column}; preview {clean_text(finding.redacted, 40)}; "
         f"rule {clean_text(finding.rule_id, 80)}; fingerprint {finding.fingerprint}."
     )
     context = {
         "kind": "finding",
+        "status": status,
         "rule_id": clean_text(finding.rule_id, 80),
         "severity": finding.severity,
         "confidence": finding.confidence,
@@ -153,7 +155,8 @@ def overflow_message(rest: Sequence[Finding], cap: int, run_id: str) -> dict[str
     return build_log_message(worst, CATEGORY_FINDING, text, run_id, context)
 
 
-def summary_message(result: ScanResult, run_id: str, listed: int) -> dict[str, object]:
+def summary_message(result: ScanResult, run_id: str, listed: int,
+                    lifecycle: Mapping[str, int] | None = None) -> dict[str, object]:
     stats = result.stats
     counts = result.count_by_severity()
     # clean_text (in build_log_message) folds newlines that a reason may carry.
@@ -172,6 +175,10 @@ def summary_message(result: ScanResult, run_id: str, listed: int) -> dict[str, o
         "bytes_scanned": stats.bytes_scanned,
         "duration_seconds": round(stats.duration_seconds, 3),
         "engine": clean_text(stats.engine, 40) if stats.engine else "",
+        "files_unchanged": stats.files_unchanged,
+        "suppressed": len(result.suppressed),
+        **({name: int(lifecycle[name]) for name in ("new", "active", "resolved") if name in lifecycle}
+           if lifecycle is not None else {}),
     }
     return build_log_message(level, CATEGORY_SCAN, text, run_id, context)
 
@@ -233,3 +240,39 @@ def _encode_context(context: Mapping[str, object] | None) -> str:
     }
     kept["truncated"] = True
     return json.dumps(kept, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
+
+
+# h-remember: the finding lifecycle and progress events ---------------------------------------------------
+
+
+def resolved_message(rule_id: str, path: str, line: int, fingerprint: str, redacted: str, reason: str,
+                     run_id: str) -> dict[str, object]:
+    """A finding announced by an earlier run is gone (or was accepted): one info message, same identity."""
+    shown = shorten_path(path)
+    why = "accepted (suppressed)" if reason == "suppressed" else "no longer found"
+    text = (
+        f"Resolved: secret {why} in {shown} (was line {line}); rule {clean_text(rule_id, 80)}; "
+        f"fingerprint {fingerprint}."
+    )
+    context = {
+        "kind": "resolved",
+        "reason": reason,
+        "rule_id": clean_text(rule_id, 80),
+        "path": shown,
+        "line": line,
+        "fingerprint": fingerprint,
+        "redacted": clean_text(redacted, 40),
+    }
+    return build_log_message(LogLevel.INFO, CATEGORY_FINDING, text, run_id, context)
+
+
+def progress_event(job_id: str, run_id: str, files: int, bytes_read: int, findings: int,
+                   elapsed_seconds: float, now: datetime | None = None) -> dict[str, object]:
+    return {
+        "event": "progress",
+        **_event_base(job_id, run_id, now),
+        "files": files,
+        "bytes": bytes_read,
+        "findings": findings,
+        "elapsed_seconds": round(elapsed_seconds, 1),
+    }

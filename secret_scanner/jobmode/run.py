@@ -9,6 +9,7 @@ Broker and settings failures never stop the scan: what cannot be delivered is sp
 
 from __future__ import annotations
 
+import json
 import logging
 import os
 from collections.abc import Callable, Mapping, Sequence
@@ -26,8 +27,10 @@ from secret_scanner.jobmode.identity import (
     read_timing,
     resolve_job_identity,
 )
+from secret_scanner.jobmode.lifecycle import Lifecycle
 from secret_scanner.jobmode.mqtt import Ack, Publisher, Ticket
 from secret_scanner.jobmode.plugin_settings import resolve_broker_address
+from secret_scanner.jobmode.progress import JobProgress
 from secret_scanner.jobmode.spool import Spool
 from secret_scanner.model import ScanResult
 from secret_scanner.net import tls as tlspolicy
@@ -42,6 +45,9 @@ class JobSettings:
     run_id: str
     event_topic: str | None
     max_finding_messages: int = 100
+    # h-remember: what earlier runs announced (None: every finding every run), and progress events.
+    lifecycle: Lifecycle | None = None
+    progress: JobProgress | None = None
 
 
 @dataclass(frozen=True)
@@ -102,6 +108,7 @@ class _Run:
         self.undelivered: list[bytes] = []
         self.event_problem: str | None = None
         self._pending_logs = _Pending()
+        self.lost_ids: set[str] = set()
 
     def execute(self, scan: Callable[[], ScanResult], warnings: Sequence[str]) -> JobOutcome:
         run_id = self.settings.run_id
@@ -116,6 +123,7 @@ class _Run:
             self._publish_logs(opening)
             events = self._publish_event(message.started_event(self.identity.job_id, run_id))
             self._settle(events)
+            self._attach_progress()
             try:
                 result = scan()
             except BaseException as exc:
@@ -137,8 +145,12 @@ class _Run:
             events = self._publish_event(message.completed_event(self.identity.job_id, run_id, result))
             self._settle(events)
         finally:
+            if self.settings.progress is not None:
+                self.settings.progress.detach()
             self.publisher.close()
             self._keep_undelivered()
+        if self.settings.lifecycle is not None:
+            self.settings.lifecycle.commit(self.lost_ids)
         return JobOutcome(result, delivered=not self.problems, problems=tuple(self.problems))
 
     def _execute_offline(
@@ -166,6 +178,8 @@ class _Run:
         kept += self._closing_messages(result)
         self.undelivered = [message.encode(m) for m in kept]
         self._keep_undelivered()
+        if self.settings.lifecycle is not None:
+            self.settings.lifecycle.commit(self.lost_ids)
         self.problems.insert(
             0, f"{cause}; {len(kept)} message(s) kept in {self.spool.directory} for the next run"
         )
@@ -174,6 +188,8 @@ class _Run:
     def _closing_messages(self, result: ScanResult) -> list[dict[str, object]]:
         run_id = self.settings.run_id
         cap = self.settings.max_finding_messages
+        if self.settings.lifecycle is not None:
+            return self.settings.lifecycle.closing_messages(result, run_id, cap)
         ordered = sorted(result.findings, key=lambda finding: -finding.severity.rank)
         listed = ordered[:cap]
         messages = [message.finding_message(f, run_id) for f in listed]
@@ -259,6 +275,34 @@ class _Run:
         if not self.undelivered:
             return
         kept = self.spool.add(message.LOGGER_TOPIC, self.undelivered)
+        if kept < len(self.undelivered):
+            # Which ones the spool could not keep is unknown: none of them counts as announced.
+            self.lost_ids.update(_message_ids(self.undelivered))
         self.undelivered = []
         if kept:
             log.debug("%d undelivered message(s) kept in %s", kept, self.spool.directory)
+
+
+    # h-remember: progress events go out while the scan runs; nobody waits for their PUBACKs.
+    def _attach_progress(self) -> None:
+        progress, topic = self.settings.progress, self.event_topic
+        if progress is None or topic is None:
+            return
+
+        def send(document: Mapping[str, object]) -> None:
+            self.publisher.publish(topic, message.encode(document))
+
+        progress.attach(self.identity.job_id, self.settings.run_id, send)
+
+
+# h-remember: the ids of messages that reached neither the broker nor the spool ------------------------------
+
+
+def _message_ids(payloads: Sequence[bytes]) -> list[str]:
+    ids = []
+    for payload in payloads:
+        try:
+            ids.append(str(json.loads(payload)["Id"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return ids

@@ -3,13 +3,14 @@
 from __future__ import annotations
 
 import json
+import os
 from dataclasses import asdict
 from datetime import UTC, datetime
 from pathlib import Path
 
 from secret_scanner import __version__
 from secret_scanner.errors import ReportError
-from secret_scanner.model import ScanResult
+from secret_scanner.model import Finding, ScanResult
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -29,9 +30,17 @@ def build_report(result: ScanResult, run_id: str, fingerprint_scope: str) -> dic
             "roots": list(result.stats.roots),
             "findings": len(findings),
             "by_severity": result.count_by_severity(),
+            "suppressed": len(result.suppressed),
         },
-        "findings": [asdict(finding) for finding in findings],
+        "findings": [_active(finding) for finding in findings],
+        "suppressed": [asdict(finding) for finding in sorted(result.suppressed, key=lambda f: f.sort_key())],
     }
+
+
+def _active(finding: Finding) -> dict[str, object]:
+    fields = asdict(finding)
+    del fields["suppressed"]
+    return fields
 
 
 def render_json(report: dict[str, object]) -> str:
@@ -39,7 +48,13 @@ def render_json(report: dict[str, object]) -> str:
 
 
 def write_report(path: Path, text: str) -> None:
+    """Owner-only (a report names where secrets are): created 0600, an existing file truncated and chmodded."""
+    flags = os.O_WRONLY | os.O_CREAT | os.O_TRUNC | getattr(os, "O_NOFOLLOW", 0) | getattr(os, "O_BINARY", 0)
     try:
-        path.write_text(text, encoding="utf-8")
+        descriptor = os.open(path, flags, 0o600)
+        with os.fdopen(descriptor, "wb") as handle:
+            if hasattr(os, "fchmod"):
+                os.fchmod(handle.fileno(), 0o600)
+            handle.write(text.encode("utf-8"))
     except OSError as exc:
         raise ReportError(f"cannot write report {path}: {exc.strerror or exc}") from exc

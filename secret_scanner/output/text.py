@@ -30,8 +30,12 @@ def summarize(result: ScanResult) -> str:
     by_severity = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     found = f"{len(result.findings)} secret(s) found" + (f" ({by_severity})" if by_severity else "")
     state = "complete" if result.complete else "INCOMPLETE (" + "; ".join(result.incomplete_reasons) + ")"
+    # h-remember: suppressed findings and files reused from the scan state are named, never hidden.
+    if result.suppressed:
+        found += f", {len(result.suppressed)} suppressed"
+    unchanged = f" (+{stats.files_unchanged} unchanged)" if stats.files_unchanged else ""
     return (
-        f"Secret scan {state}: {found} in {stats.files_scanned} file(s), "
+        f"Secret scan {state}: {found} in {stats.files_scanned} file(s){unchanged}, "
         f"{stats.files_skipped} skipped, {stats.read_errors} unreadable, {stats.duration_seconds:.1f}s."
         + (f" {stats.below_threshold} below the confidence/severity threshold, not listed."
            if stats.below_threshold else "")
