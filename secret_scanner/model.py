@@ -86,6 +86,20 @@ class ScanStats:
     read_errors: int = 0
     duration_seconds: float = 0.0
     engine: str = ""
+    # Files whose scan hit an internal error (a crafted file; the rest of the scan went on), and files that
+    # grew past the size limit while read (scanned up to the limit).
+    file_errors: int = 0
+    files_truncated: int = 0
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """Why one file was not (fully) scanned: `kind` is error, truncated or skipped; `detail` names the rule
+    and stage or the reason, never a value."""
+
+    path: str
+    kind: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -94,6 +108,7 @@ class ScanResult:
     stats: ScanStats
     complete: bool = True
     incomplete_reasons: tuple[str, ...] = field(default_factory=tuple)
+    problems: tuple[FileProblem, ...] = field(default_factory=tuple)
 
     def count_by_severity(self) -> dict[str, int]:
         counts: dict[str, int] = {severity.value: 0 for severity in SEVERITIES}

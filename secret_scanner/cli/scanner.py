@@ -6,6 +6,7 @@ This is the only module that reads argv, prints, or maps exceptions to exit code
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
@@ -32,6 +33,7 @@ from secret_scanner.errors import (
     UsageError,
 )
 from secret_scanner.model import ScanResult
+from secret_scanner.names import show_name
 
 log = logging.getLogger("secret_scanner")
 
@@ -259,9 +261,19 @@ def _resolve_ca_bundle(given: Path | None) -> Path | None:
 
 
 def _check_paths(paths: list[Path]) -> tuple[Path, ...]:
+    # os.stat, not Path.exists(): exists() calls a symlink loop "missing" and raises on a name too long.
     for path in paths:
-        if not path.exists():
-            raise UsageError(f"--path {path}: no such file or directory")
+        shown = show_name(os.fspath(path))
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise UsageError(f"--path {shown[:200]}...: longer than the operating system allows "
+                                 f"({len(os.fsencode(path))} bytes)") from None
+            reason = (exc.strerror or type(exc).__name__).lower()  # "no such file or directory"
+            raise UsageError(f"--path {shown}: {reason}") from None
+        except ValueError as exc:  # an embedded NUL byte
+            raise UsageError(f"--path {shown}: not a usable path ({exc})") from None
     return tuple(paths)
 
 

@@ -5,6 +5,7 @@ Engine flow per file: detector.py; the block reader: blocks.py; the walk: walk.p
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
@@ -13,11 +14,15 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secret_scanner.catalog.rule import Rule
+from secret_scanner.engine.bounded import TruncatedWith
 from secret_scanner.engine.detector import Engine, SkippedBinary, StoppedWith
+from secret_scanner.engine.faults import MAX_LISTED_FAULTS, FaultedWith, fault_of
 from secret_scanner.engine.gate_cache import BlobStore
 from secret_scanner.engine.identity import Fingerprinter
-from secret_scanner.engine.walk import FileEntry, WalkReport, iter_files
-from secret_scanner.model import Finding, ScanResult, ScanStats
+from secret_scanner.engine.names import NameMasker, mask_result_names
+from secret_scanner.engine.walk import LONG_PATH_REASON, FileEntry, WalkReport, iter_files
+from secret_scanner.model import FileProblem, Finding, ScanResult, ScanStats
+from secret_scanner.names import show_name
 
 log = logging.getLogger(__name__)
 
@@ -62,6 +67,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
 
     walk = WalkReport()
     findings: list[Finding] = []
+    problems: list[FileProblem] = []
     skipped = 0
     read_errors = 0
     bytes_scanned = 0
@@ -71,7 +77,9 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         if entry.size > options.max_file_bytes:
             skipped += 1
             continue
-        outcome = _scan_entry(engine, entry, keep_going)
+        outcome = _scan_entry(engine, entry, keep_going, options.max_file_bytes)
+        if outcome.problem is not None:
+            problems.append(outcome.problem)
         if outcome.unreadable:
             read_errors += 1
         elif outcome.binary:
@@ -82,19 +90,27 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
             bytes_scanned += entry.size
             if outcome.stopped:
                 break
+    problems.extend(FileProblem(path, "skipped", reason) for path, reason in walk.problems)
     reasons = list(stop_reason)
     reasons.extend(f"cannot read root {root}" for root in walk.unreadable_roots)
+    too_long = sum(1 for p in problems if p.detail == LONG_PATH_REASON)
+    if too_long:
+        reasons.append(f"{too_long} path(s) longer than the operating system allows were not scanned")
+    masked = mask_result_names(NameMasker(engine), findings, problems, reasons,
+                               [os.fspath(root) for root in options.roots])
     stats = ScanStats(
-        roots=tuple(os.fspath(root) for root in options.roots),
+        roots=masked.roots,
         files_scanned=scanned,
         files_skipped=skipped + walk.skipped,
         bytes_scanned=bytes_scanned,
         read_errors=read_errors + walk.read_errors,
         duration_seconds=time.monotonic() - started,
         engine=engine.name,
+        file_errors=sum(1 for p in problems if p.kind == "error"),
+        files_truncated=sum(1 for p in problems if p.kind == "truncated"),
     )
-    return ScanResult(tuple(sorted(findings, key=Finding.sort_key)), stats, complete=not reasons,
-                      incomplete_reasons=tuple(reasons))
+    return ScanResult(tuple(sorted(masked.findings, key=Finding.sort_key)), stats, complete=not reasons,
+                      incomplete_reasons=masked.reasons, problems=masked.problems[:MAX_LISTED_FAULTS])
 
 
 @dataclass(frozen=True)
@@ -103,17 +119,34 @@ class _FileOutcome:
     stopped: bool = False
     binary: bool = False
     unreadable: bool = False
+    problem: FileProblem | None = None
 
 
-def _scan_entry(engine: Engine, entry: FileEntry, keep_going: Callable[[], bool]) -> _FileOutcome:
+def _scan_entry(engine: Engine, entry: FileEntry, keep_going: Callable[[], bool], max_bytes: int | None = None
+                ) -> _FileOutcome:
     try:
         if entry.size == 0:
             return _FileOutcome()
-        return _FileOutcome(tuple(engine.scan_file(entry.path, keep_going)))
+        return _FileOutcome(tuple(engine.scan_file(entry.path, keep_going, max_bytes)))
     except SkippedBinary:
         return _FileOutcome(binary=True)
     except StoppedWith as stopped:
         return _FileOutcome(tuple(stopped.findings), stopped=True)
+    except TruncatedWith as cut:
+        detail = f"grew past {max_bytes} bytes while read; scanned up to that size"
+        return _FileOutcome(_only_findings(cut.findings), problem=FileProblem(entry.path, "truncated", detail))
+    except FaultedWith as faulted:
+        detail = "; ".join(sorted({fault.describe() for fault in faulted.faults}))
+        return _FileOutcome(_only_findings(faulted.findings), problem=FileProblem(entry.path, "error", detail))
     except OSError as exc:
-        log.debug("cannot read %s: %s", entry.path, exc.strerror or type(exc).__name__)
+        log.debug("cannot read %s: %s", show_name(entry.path), exc.strerror or type(exc).__name__)
+        if exc.errno == errno.ENAMETOOLONG:
+            return _FileOutcome(unreadable=True, problem=FileProblem(entry.path, "skipped", LONG_PATH_REASON))
         return _FileOutcome(unreadable=True)
+    except Exception as exc:
+        fault = fault_of(exc)
+        return _FileOutcome(unreadable=True, problem=FileProblem(entry.path, "error", fault.describe()))
+
+
+def _only_findings(items: list[object]) -> tuple[Finding, ...]:
+    return tuple(item for item in items if isinstance(item, Finding))

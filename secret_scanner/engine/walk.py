@@ -8,6 +8,7 @@ content (SKIP_DIR_NAMES, SKIP_DIR_SUFFIXES); and applies the user's exclude glob
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
@@ -18,6 +19,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 
 _REPARSE_POINT = 0x400
+LONG_PATH_REASON = "path longer than the operating system allows (PATH_MAX); not scanned"
 PSEUDO_FILESYSTEMS = ("/proc", "/sys", "/dev", "/run", "/private/var/vm", "/System/Volumes/VM")
 
 # Directory names pruned wherever they appear: package stores and tool caches whose content is third-party
@@ -77,6 +79,8 @@ class WalkReport:
     read_errors: int = 0
     skipped: int = 0
     unreadable_roots: list[str] = field(default_factory=list)
+    # (path, reason) of what the walk could not enter or list, e.g. paths longer than the OS allows.
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -175,6 +179,8 @@ def _walk_root(root: str, excluder: _Excluder, tally: WalkReport) -> Iterator[Fi
                 tally.unreadable_roots.append(f"{root}: {exc.strerror or type(exc).__name__}")
             else:
                 tally.read_errors += 1
+                if exc.errno == errno.ENAMETOOLONG:  # never silently: the report names it
+                    tally.problems.append((directory, LONG_PATH_REASON))
             continue
         for entry in entries:
             try:
@@ -195,5 +201,7 @@ def _walk_root(root: str, excluder: _Excluder, tally: WalkReport) -> Iterator[Fi
                         yield FileEntry(entry.path, entry_stat.st_size)
                 else:
                     tally.skipped += 1  # FIFO, socket, device: reading could block or make no sense
-            except OSError:
+            except OSError as exc:
                 tally.read_errors += 1
+                if exc.errno == errno.ENAMETOOLONG:
+                    tally.problems.append((entry.path, LONG_PATH_REASON))

@@ -10,6 +10,7 @@ from pathlib import Path
 from secret_scanner import __version__
 from secret_scanner.errors import ReportError
 from secret_scanner.model import ScanResult
+from secret_scanner.names import json_safe
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -30,12 +31,14 @@ def build_report(result: ScanResult, run_id: str, fingerprint_scope: str) -> dic
             "findings": len(findings),
             "by_severity": result.count_by_severity(),
         },
+        "problems": [asdict(problem) for problem in result.problems],
         "findings": [asdict(finding) for finding in findings],
     }
 
 
 def render_json(report: dict[str, object]) -> str:
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    # Undecodable bytes of file names are written as \udcXX escapes: valid JSON, lossless (names.py).
+    return json_safe(json.dumps(report, indent=2, ensure_ascii=False)) + "\n"
 
 
 def write_report(path: Path, text: str) -> None:
