@@ -170,6 +170,7 @@ def _scan(args: argparse.Namespace) -> int:
                     max_finding_messages=args.max_finding_messages or config.max_finding_messages,
                 ),
                 run_scan,
+                stop,
             )
             result, delivered = outcome.result, outcome.delivered
             for problem in outcome.problems:
@@ -278,14 +279,18 @@ def _check_paths(paths: list[Path]) -> tuple[Path, ...]:
 
 
 def _install_stop_handlers() -> threading.Event:
-    """SIGTERM (the agent's timeout kill, a shutdown) ends the scan early so findings are still reported."""
+    """SIGTERM (the agent's timeout kill, a shutdown) and the first Ctrl-C end the scan early: findings so far
+    are reported and spooled, PUBACK waits end within seconds, and the run exits 3 (or 1 with findings, 4 if
+    not delivered; docs/hostile-machine.md). A second Ctrl-C interrupts at once (exit 130)."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
+        if signum == signal.SIGINT and stop.is_set():
+            signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt: the user insists
         stop.set()
 
     if threading.current_thread() is threading.main_thread():
-        for name in ("SIGTERM", "SIGBREAK"):
+        for name in ("SIGTERM", "SIGBREAK", "SIGINT"):
             if hasattr(signal, name):
                 signal.signal(getattr(signal, name), on_signal)
     return stop
