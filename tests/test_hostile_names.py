@@ -10,8 +10,8 @@ import sys
 from pathlib import Path
 
 import pytest
-
 from conftest import SettingsServer
+
 from secret_scanner.catalog import specimen
 from secret_scanner.engine.identity import Fingerprinter
 from secret_scanner.engine.scan import ScanOptions, scan

@@ -13,7 +13,6 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-
 from conftest import EVENT_TOPIC, Broker, BrokerFactory, Observer, SettingsServer, plant_tree, scanner_env
 
 pytestmark = pytest.mark.skipif(os.name != "posix", reason="POSIX signals")
