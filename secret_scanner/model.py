@@ -100,6 +100,20 @@ class ScanStats:
     files_unchanged: int = 0
     # Paths an ignore file or an exclude pattern kept out of the walk.
     paths_ignored: int = 0
+    # Files whose scan hit an internal error (a crafted file; the rest of the scan went on), and files that
+    # grew past the size limit while read (scanned up to the limit).
+    file_errors: int = 0
+    files_truncated: int = 0
+
+
+@dataclass(frozen=True)
+class FileProblem:
+    """Why one file was not (fully) scanned: `kind` is error, truncated or skipped; `detail` names the rule
+    and stage or the reason, never a value."""
+
+    path: str
+    kind: str
+    detail: str
 
 
 @dataclass(frozen=True)
@@ -110,6 +124,7 @@ class ScanResult:
     incomplete_reasons: tuple[str, ...] = field(default_factory=tuple)
     # Findings an allow marker, the fleet's ignore list or a baseline accepted: counted, never silently gone.
     suppressed: tuple[Finding, ...] = ()
+    problems: tuple[FileProblem, ...] = field(default_factory=tuple)
 
     def count_by_severity(self) -> dict[str, int]:
         counts: dict[str, int] = {severity.value: 0 for severity in SEVERITIES}

@@ -78,7 +78,8 @@ def test_long_and_strange_paths_are_shortened_from_the_left() -> None:
     odd = message.finding_message(finding(path="/tmp/a\nb\udcffc"), RUN)
     payload = message.encode(odd)  # lone surrogates and newlines must not break the encoding
     assert b"\n" not in payload
-    assert "a?b?c" in json.loads(payload)["MetaData"]["Message"]
+    # Visible escapes (issue #11): the newline and the undecodable byte are shown, not hidden or obeyed.
+    assert "a\\x0ab\\xffc" in json.loads(payload)["MetaData"]["Message"]
 
 
 @pytest.mark.parametrize(("severity", "level"), [("critical", 3), ("high", 3), ("medium", 2), ("low", 2)])
@@ -117,7 +118,8 @@ def test_summary_levels_and_counts() -> None:
         "MetaData"
     ]
     assert cut["LogLevel"] == 2  # type: ignore[index]
-    assert "INCOMPLETE (time budget exhausted)" in cut["Message"]  # type: ignore[index]
+    # A newline in a reason (it may quote a root's name) is a visible escape, never a forged line.
+    assert "INCOMPLETE (time budget\\x0aexhausted)" in cut["Message"]  # type: ignore[index]
 
 
 def test_overflow_message_counts_what_was_not_listed() -> None:

@@ -66,19 +66,38 @@ def _b64decode(text: str, urlsafe: bool) -> bytes | None:
         return None
 
 
+# A JWT header is a few dozen bytes of flat JSON; anything parsed from a scanned file is bounded (a crafted
+# header nested 100,000 deep raised RecursionError and ended the run: issue #11).
+_MAX_JWT_HEADER_CHARS = 4096
+_MAX_JSON_DEPTH = 8
+
+
 def is_jwt(secret: str) -> bool:
     """Three base64url parts; the header decodes to a JSON object naming an `alg`."""
     parts = secret.split(".")
-    if len(parts) != 3 or not all(re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", p) for p in parts[:2]):
+    if len(parts) != 3 or len(parts[0]) > _MAX_JWT_HEADER_CHARS or not all(
+            re.fullmatch(r"[A-Za-z0-9_-]+={0,2}", p) for p in parts[:2]):
         return False
     header = _b64decode(parts[0].rstrip("="), urlsafe=True)
-    if header is None:
+    if header is None or _json_depth(header) > _MAX_JSON_DEPTH:
         return False
     try:
         decoded = json.loads(header)
-    except (UnicodeDecodeError, ValueError):
+    except (UnicodeDecodeError, ValueError, RecursionError):
         return False
     return isinstance(decoded, dict) and "alg" in decoded
+
+
+def _json_depth(text: bytes) -> int:
+    """An upper bound of the nesting depth (brackets inside strings count too: that only errs safe)."""
+    depth = deepest = 0
+    for byte in text:
+        if byte in b"[{":
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in b"]}":
+            depth -= 1
+    return deepest
 
 
 def is_pem_private_key(secret: str) -> bool:

@@ -6,6 +6,7 @@ This is the only module that reads argv, prints, or maps exceptions to exit code
 from __future__ import annotations
 
 import argparse
+import errno
 import logging
 import os
 import signal
@@ -31,6 +32,7 @@ from secret_scanner.errors import (
     UsageError,
 )
 from secret_scanner.model import ScanResult
+from secret_scanner.names import show_name
 from secret_scanner.net.urls import check_https_base
 
 log = logging.getLogger("secret_scanner")
@@ -186,6 +188,7 @@ def _scan(args: argparse.Namespace) -> int:
                     progress=job_progress.job if job_progress is not None else None,
                 ),
                 run_scan,
+                stop,
             )
             result, delivered = outcome.result, outcome.delivered
             for problem in outcome.problems:
@@ -271,22 +274,31 @@ def _resolve_ca_bundle(given: Path | None) -> Path | None:
 
 
 def _check_paths(paths: list[Path]) -> tuple[Path, ...]:
+    # os.stat, not Path.exists(): exists() calls a symlink loop "missing" and raises on a name too long.
     for path in paths:
-        if not path.exists():
-            raise UsageError(f"--path {path}: no such file or directory")
+        shown = show_name(os.fspath(path))
+        try:
+            os.stat(path)
+        except OSError as exc:
+            if exc.errno == errno.ENAMETOOLONG:
+                raise UsageError(f"--path {shown[:200]}...: longer than the operating system allows "
+                                 f"({len(os.fsencode(path))} bytes)") from None
+            reason = (exc.strerror or type(exc).__name__).lower()  # "no such file or directory"
+            raise UsageError(f"--path {shown}: {reason}") from None
+        except ValueError as exc:  # an embedded NUL byte
+            raise UsageError(f"--path {shown}: not a usable path ({exc})") from None
     return tuple(paths)
 
 
 def _install_stop_handlers() -> threading.Event:
-    """SIGTERM (the agent's timeout kill, a shutdown) ends the scan early so findings are still reported.
-
-    Ctrl-C (SIGINT) does the same: partial report marked incomplete, exit 1 or 3. A second Ctrl-C gives up at
-    once (KeyboardInterrupt: exit 130 without a report)."""
+    """SIGTERM (the agent's timeout kill, a shutdown) and the first Ctrl-C end the scan early: findings so far
+    are reported and spooled, PUBACK waits end within seconds, and the run exits 3 (or 1 with findings, 4 if
+    not delivered; docs/hostile-machine.md). A second Ctrl-C interrupts at once (exit 130)."""
     stop = threading.Event()
 
     def on_signal(signum: int, frame: FrameType | None) -> None:
-        if signum == signal.SIGINT:
-            signal.signal(signal.SIGINT, signal.default_int_handler)
+        if signum == signal.SIGINT and stop.is_set():
+            signal.default_int_handler(signum, frame)  # raises KeyboardInterrupt: the user insists
         stop.set()
 
     if threading.current_thread() is threading.main_thread():

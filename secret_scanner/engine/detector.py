@@ -15,7 +15,7 @@ import os
 import stat
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import BinaryIO
+from typing import BinaryIO, cast
 
 from secret_scanner.catalog import validators as validator
 from secret_scanner.catalog.rule import KEYWORD_WINDOW, Rule
@@ -23,6 +23,8 @@ from secret_scanner.engine import decoding as decoder
 from secret_scanner.engine import filters as match_filter
 from secret_scanner.engine import noise, suppression
 from secret_scanner.engine.blocks import CHUNK_BYTES, RIGHT_MARGIN, Block, Stopped, split_blocks
+from secret_scanner.engine.bounded import BoundedReader, TruncatedWith
+from secret_scanner.engine.faults import Fault, FaultedWith, fault_of
 from secret_scanner.engine.gate import Gate, build_gate
 from secret_scanner.engine.gate_cache import BlobStore
 from secret_scanner.engine.identity import Fingerprinter, redact
@@ -69,7 +71,8 @@ class Engine:
         except SkippedBinary:
             return []
 
-    def scan_file(self, path: str, keep_going: Callable[[], bool] | None = None) -> list[Finding]:
+    def scan_file(self, path: str, keep_going: Callable[[], bool] | None = None,
+                  max_bytes: int | None = None) -> list[Finding]:
         # O_NOFOLLOW + fstat: a file swapped for a symlink or a FIFO after the walk saw it is not read (a FIFO
         # would block forever); O_NONBLOCK makes opening a FIFO return at once.
         descriptor = os.open(path, _OPEN_FLAGS)
@@ -81,7 +84,14 @@ class Engine:
             os.close(descriptor)
             raise
         with handle:
-            return self.scan_handle(handle, path, keep_going)
+            if max_bytes is None:
+                return self.scan_handle(handle, path, keep_going)
+            # Never past max_bytes, whatever the file grows to while read (bounded.py).
+            bounded = BoundedReader(handle, max_bytes)
+            found = self.scan_handle(cast(BinaryIO, bounded), path, keep_going)
+            if bounded.truncated:
+                raise TruncatedWith(list(found))
+            return found
 
     def scan_handle(self, handle: BinaryIO, path: str, keep_going: Callable[[], bool] | None = None
                     ) -> list[Finding]:
@@ -102,17 +112,20 @@ class Engine:
             first += handle.read(CHUNK_BYTES + RIGHT_MARGIN - len(first))
         hits: list[_Hit] = []
         vetoes: list[_Veto] = []
+        faults: list[Fault] = []
         try:
             for block in split_blocks(first, handle, encoding, keep_going):
-                self._scan_block(block, path, lower_path, allowed, hits, vetoes)
+                self._scan_block(block, path, lower_path, allowed, hits, vetoes, faults)
         except Stopped:
             raise StoppedWith(self._resolve(hits, vetoes)) from None
+        if faults:  # the file's other findings still count; the faults are its errors (faults.py)
+            raise FaultedWith(list(self._resolve(hits, vetoes)), faults)
         return self._resolve(hits, vetoes)
 
     # -- one block ----------------------------------------------------------------------------------------
 
     def _scan_block(self, block: Block, path: str, lower_path: str, allowed: frozenset[int] | None,
-                    hits: list[_Hit], vetoes: list[_Veto]) -> None:
+                    hits: list[_Hit], vetoes: list[_Veto], faults: list[Fault]) -> None:
         data = block.data
         # Binary files: only the rules written for that file name run, ungated (both engines alike).
         fired = sorted(allowed) if allowed is not None else self._gate.select(data)
@@ -131,13 +144,16 @@ class Engine:
                 if start < 0 or start == end or (
                         allowed is None and not _has_keyword_near(data, match.start(), match.end(), rule)):
                     continue
-                finding = self._build_finding(rule, data[start:end], path, block, start)
-                if finding is not None:
-                    finding = noise.assess(finding, rule, data, start, end)
-                if finding is not None:
-                    hits.append(_Hit(index, block.base + start, block.base + end, finding))
-                elif not rule.generic and _is_known_fake(rule, data[start:end]):
-                    vetoes.append(_Veto(block.base + start, block.base + end))
+                try:
+                    finding = self._build_finding(rule, data[start:end], path, block, start)
+                    if finding is not None:
+                        finding = noise.assess(finding, rule, data, start, end)
+                    if finding is not None:
+                        hits.append(_Hit(index, block.base + start, block.base + end, finding))
+                    elif not rule.generic and _is_known_fake(rule, data[start:end]):
+                        vetoes.append(_Veto(block.base + start, block.base + end))
+                except Exception as exc:
+                    faults.append(fault_of(exc, rule.id))
 
     def _build_finding(self, rule: Rule, raw: bytes, path: str, block: Block, offset: int) -> Finding | None:
         secret = _canonicalize(decoder.to_text(raw).rstrip("\r"))

@@ -5,6 +5,7 @@ Engine flow per file: detector.py; the block reader: blocks.py; the walk: walk.p
 
 from __future__ import annotations
 
+import errno
 import logging
 import os
 import time
@@ -13,12 +14,16 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secret_scanner.catalog.rule import Rule
+from secret_scanner.engine.bounded import TruncatedWith
 from secret_scanner.engine.detector import Engine, SkippedBinary, StoppedWith
+from secret_scanner.engine.faults import MAX_LISTED_FAULTS, FaultedWith, fault_of
 from secret_scanner.engine.gate_cache import BlobStore
 from secret_scanner.engine.identity import Fingerprinter
+from secret_scanner.engine.names import NameMasker, mask_result_names
 from secret_scanner.engine.ports import FileMemory, Progress, ProgressSink
-from secret_scanner.engine.walk import FileEntry, RootIgnorer, WalkReport, iter_files
-from secret_scanner.model import Confidence, Finding, ScanResult, ScanStats, Severity, meets_threshold
+from secret_scanner.engine.walk import LONG_PATH_REASON, FileEntry, RootIgnorer, WalkReport, iter_files
+from secret_scanner.model import Confidence, FileProblem, Finding, ScanResult, ScanStats, Severity, meets_threshold
+from secret_scanner.names import show_name
 
 log = logging.getLogger(__name__)
 
@@ -80,6 +85,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
 
     walk = WalkReport()
     findings: list[Finding] = []
+    problems: list[FileProblem] = []
     skipped = 0
     read_errors = 0
     bytes_scanned = 0
@@ -96,7 +102,9 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
             findings.extend(recalled)
             unchanged += 1
         else:
-            outcome = _scan_entry(engine_now(), entry, keep_going)
+            outcome = _scan_entry(engine_now(), entry, keep_going, options.max_file_bytes)
+            if outcome.problem is not None:
+                problems.append(outcome.problem)
             if outcome.unreadable:
                 read_errors += 1
             elif outcome.binary:
@@ -105,34 +113,45 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
                 findings.extend(outcome.findings)
                 scanned += 1
                 bytes_scanned += entry.size
-            if memory is not None and not (outcome.unreadable or outcome.stopped):
+            # A file that failed or was cut short is read again next run, not remembered half-scanned.
+            if memory is not None and not (outcome.unreadable or outcome.stopped or outcome.problem):
                 memory.remember(entry, outcome.findings)
             if outcome.stopped:
                 break
         if progress is not None:
             progress.update(Progress(scanned + unchanged, bytes_scanned, len(findings),
                                      time.monotonic() - started, entry.path))
+    problems.extend(FileProblem(path, "skipped", reason) for path, reason in walk.problems)
     reasons = list(stop_reason)
     reasons.extend(f"cannot read root {root}" for root in walk.unreadable_roots)
+    too_long = sum(1 for p in problems if p.detail == LONG_PATH_REASON)
+    if too_long:
+        reasons.append(f"{too_long} path(s) longer than the operating system allows were not scanned")
     if scanned + unchanged == 0 and not stop_reason:
         # Nothing was read: every root was missing, unreadable, skipped or empty. That is not "clean".
         reasons.append("no file was read")
     reported = [f for f in findings if meets_threshold(f, options.min_confidence, options.min_severity)]
+    # Names are masked with the rules themselves: a secret in a file or folder name is never echoed.
+    masked = mask_result_names(NameMasker(engine_now()), reported, problems, reasons,
+                               [os.fspath(root) for root in options.roots])
     stats = ScanStats(
-        roots=tuple(os.fspath(root) for root in options.roots),
+        roots=masked.roots,
         files_scanned=scanned,
         files_skipped=skipped + walk.skipped,
         bytes_scanned=bytes_scanned,
         read_errors=read_errors + walk.read_errors,
         duration_seconds=time.monotonic() - started,
-        engine=engines[0].name if engines else "none (every file unchanged)",
+        engine=engines[0].name,
         below_threshold=len(findings) - len(reported),
         files_unchanged=unchanged,
         paths_ignored=walk.ignored,
+        file_errors=sum(1 for p in problems if p.kind == "error"),
+        files_truncated=sum(1 for p in problems if p.kind == "truncated"),
     )
-    ordered = sorted(reported, key=Finding.sort_key)
+    ordered = sorted(masked.findings, key=Finding.sort_key)
     return ScanResult(tuple(f for f in ordered if not f.suppressed), stats, complete=not reasons,
-                      incomplete_reasons=tuple(reasons), suppressed=tuple(f for f in ordered if f.suppressed))
+                      incomplete_reasons=masked.reasons, problems=masked.problems[:MAX_LISTED_FAULTS],
+                      suppressed=tuple(f for f in ordered if f.suppressed))
 
 
 @dataclass(frozen=True)
@@ -141,17 +160,34 @@ class _FileOutcome:
     stopped: bool = False
     binary: bool = False
     unreadable: bool = False
+    problem: FileProblem | None = None
 
 
-def _scan_entry(engine: Engine, entry: FileEntry, keep_going: Callable[[], bool]) -> _FileOutcome:
+def _scan_entry(engine: Engine, entry: FileEntry, keep_going: Callable[[], bool], max_bytes: int | None = None
+                ) -> _FileOutcome:
     try:
         if entry.size == 0:
             return _FileOutcome()
-        return _FileOutcome(tuple(engine.scan_file(entry.path, keep_going)))
+        return _FileOutcome(tuple(engine.scan_file(entry.path, keep_going, max_bytes)))
     except SkippedBinary:
         return _FileOutcome(binary=True)
     except StoppedWith as stopped:
         return _FileOutcome(tuple(stopped.findings), stopped=True)
+    except TruncatedWith as cut:
+        detail = f"grew past {max_bytes} bytes while read; scanned up to that size"
+        return _FileOutcome(_only_findings(cut.findings), problem=FileProblem(entry.path, "truncated", detail))
+    except FaultedWith as faulted:
+        detail = "; ".join(sorted({fault.describe() for fault in faulted.faults}))
+        return _FileOutcome(_only_findings(faulted.findings), problem=FileProblem(entry.path, "error", detail))
     except OSError as exc:
-        log.debug("cannot read %s: %s", entry.path, exc.strerror or type(exc).__name__)
+        log.debug("cannot read %s: %s", show_name(entry.path), exc.strerror or type(exc).__name__)
+        if exc.errno == errno.ENAMETOOLONG:
+            return _FileOutcome(unreadable=True, problem=FileProblem(entry.path, "skipped", LONG_PATH_REASON))
         return _FileOutcome(unreadable=True)
+    except Exception as exc:
+        fault = fault_of(exc)
+        return _FileOutcome(unreadable=True, problem=FileProblem(entry.path, "error", fault.describe()))
+
+
+def _only_findings(items: list[object]) -> tuple[Finding, ...]:
+    return tuple(item for item in items if isinstance(item, Finding))

@@ -8,6 +8,7 @@ content (SKIP_DIR_NAMES, SKIP_DIR_SUFFIXES); and applies the user's exclude glob
 
 from __future__ import annotations
 
+import errno
 import fnmatch
 import os
 import re
@@ -19,6 +20,7 @@ from pathlib import Path
 from typing import Protocol
 
 _REPARSE_POINT = 0x400
+LONG_PATH_REASON = "path longer than the operating system allows (PATH_MAX); not scanned"
 PSEUDO_FILESYSTEMS = ("/proc", "/sys", "/dev", "/run", "/private/var/vm", "/System/Volumes/VM")
 
 # Directory names pruned wherever they appear: package stores and tool caches whose content is third-party
@@ -79,6 +81,8 @@ class WalkReport:
     skipped: int = 0
     ignored: int = 0
     unreadable_roots: list[str] = field(default_factory=list)
+    # (path, reason) of what the walk could not enter or list, e.g. paths longer than the OS allows.
+    problems: list[tuple[str, str]] = field(default_factory=list)
 
 
 @dataclass(frozen=True)
@@ -188,6 +192,8 @@ def _walk_root(root: str, excluder: _Excluder, tally: WalkReport,
                 tally.unreadable_roots.append(f"{root}: {exc.strerror or type(exc).__name__}")
             else:
                 tally.read_errors += 1
+                if exc.errno == errno.ENAMETOOLONG:  # never silently: the report names it
+                    tally.problems.append((directory, LONG_PATH_REASON))
             continue
         for entry in entries:
             try:
@@ -214,5 +220,7 @@ def _walk_root(root: str, excluder: _Excluder, tally: WalkReport,
                                         entry_stat.st_ctime_ns, entry_stat.st_ino, entry_stat.st_dev)
                 else:
                     tally.skipped += 1  # FIFO, socket, device: reading could block or make no sense
-            except OSError:
+            except OSError as exc:
                 tally.read_errors += 1
+                if exc.errno == errno.ENAMETOOLONG:
+                    tally.problems.append((entry.path, LONG_PATH_REASON))

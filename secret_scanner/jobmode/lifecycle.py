@@ -18,7 +18,7 @@ import json
 import logging
 import os
 import time
-from collections.abc import Iterable, Mapping
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any, Protocol
 
@@ -187,3 +187,14 @@ def _severity_rank(candidate: tuple[str, str, Finding | None], records: Mapping[
         return Severity(records[key]["severity"]).rank
     except ValueError:
         return 0
+
+
+def message_ids(payloads: Sequence[bytes]) -> list[str]:
+    """The envelope Ids of encoded KeeperLogger messages (those that reached neither broker nor spool)."""
+    ids = []
+    for payload in payloads:
+        try:
+            ids.append(str(json.loads(payload)["Id"]))
+        except (ValueError, KeyError, TypeError):
+            continue
+    return ids

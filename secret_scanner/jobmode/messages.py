@@ -17,6 +17,7 @@ from enum import IntEnum
 
 from secret_scanner import __version__
 from secret_scanner.model import SEVERITIES, Finding, ScanResult, Severity
+from secret_scanner.names import show_name
 from secret_scanner.output.text import summarize
 
 SOURCE = "SecretScanner"
@@ -31,8 +32,10 @@ CATEGORY_SCAN = "SecretsScan"
 CATEGORY_FINDING = "SecretFinding"
 CATEGORY_DELIVERY = "Delivery"
 
-# Lone surrogates (undecodable bytes in file names) cannot be encoded as UTF-8: they go too.
-_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u2028\u2029\ud800-\udfff]+")
+# Lone surrogates (undecodable bytes in file names) cannot be encoded as UTF-8: they go too, and so do bidi
+# overrides (U+202E) that make a name read backwards in the agent's log viewer.
+_CONTROL = re.compile("[\x00-\x1f\x7f-\x9f\u061c\u200e\u200f\u202a-\u202e\u2028\u2029\u2066-\u2069"
+                      "\ud800-\udfff]+")
 _ELLIPSIS = "..."
 
 
@@ -58,8 +61,9 @@ def clean_text(text: str, limit: int = MAX_MESSAGE_CHARS) -> str:
 
 
 def shorten_path(path: str, limit: int = MAX_PATH_CHARS) -> str:
-    """Keep the end of a long path (file name and nearest folders), which is what identifies it."""
-    flat = _CONTROL.sub("?", path)
+    """Keep the end of a long path (file name and nearest folders), which is what identifies it; control, bidi
+    and undecodable characters as visible escapes (names.py)."""
+    flat = show_name(path)
     if len(flat) <= limit:
         return flat
     return _ELLIPSIS + flat[-(limit - len(_ELLIPSIS)) :]

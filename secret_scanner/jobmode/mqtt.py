@@ -30,6 +30,8 @@ log = logging.getLogger(__name__)
 QOS = 1
 KEEPALIVE_SECONDS = 60
 CONNECT_TIMEOUT_SECONDS = 5.0
+# After SIGTERM/SIGINT: how long outstanding PUBACKs are still awaited before the run spools and exits.
+SHUTDOWN_GRACE_SECONDS = 2.0
 _MAX_SESSIONS = 2  # the first connection and one reconnection
 # CONNACK codes the agent's broker can answer while our process is not yet registered (the race).
 _RETRYABLE_CONNACK = {0x86, 0x87, 0x88, 0x89, 0x9F}
@@ -139,16 +141,23 @@ class Publisher:
             return Ticket(topic, None)
         return Ticket(topic, info.mid)
 
-    def wait(self, tickets: Sequence[Ticket], timeout: float) -> list[Ack]:
-        """Wait until every ticket has a PUBACK, the session is given up, or `timeout` passes."""
+    def wait(self, tickets: Sequence[Ticket], timeout: float, cancel: threading.Event | None = None
+             ) -> list[Ack]:
+        """Wait until every ticket has a PUBACK, the session is given up, or `timeout` passes. Once `cancel`
+        is set (SIGTERM, Ctrl-C) the wait ends within SHUTDOWN_GRACE_SECONDS: what is not acknowledged by
+        then is already in the spool (write-ahead), so a shutdown never waits the full PUBACK timeout."""
         deadline = time.monotonic() + timeout
+        shortened = False
         mids = [t.mid for t in tickets if t.mid is not None]
         with self._cond:
             while not self._given_up and any(m not in self._acks for m in mids):
+                if cancel is not None and cancel.is_set() and not shortened:
+                    deadline = min(deadline, time.monotonic() + SHUTDOWN_GRACE_SECONDS)
+                    shortened = True
                 remaining = deadline - time.monotonic()
                 if remaining <= 0:
                     break
-                self._cond.wait(min(remaining, 0.5))
+                self._cond.wait(min(remaining, 0.1 if cancel is not None else 0.5))
             return [Ack(self._acks.get(t.mid)) if t.mid is not None else Ack(None) for t in tickets]
 
     def close(self) -> None:

@@ -17,6 +17,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secret_scanner.errors import SettingsError
+from secret_scanner.names import show_url
 from secret_scanner.net import tls as tlspolicy
 from secret_scanner.net.http import (
     DeadlineExceeded,
@@ -63,7 +64,10 @@ def resolve_broker_address(
     try:
         return fetch_broker_address(api_base, context, retry_seconds, timeout_seconds, sleep)
     except SettingsError as exc:
-        reason = str(exc)
+        # A path of --keeper-api-base may carry a token: the reason (stderr, KeeperLogger) names scheme, host,
+        # port and our fixed settings path only.
+        url = settings_url(api_base)
+        reason = str(exc).replace(url, show_url(api_base) + SETTINGS_PATH) if url else str(exc)
         log.warning("%s; using the default broker %s:%d", reason, FALLBACK_HOST, FALLBACK_PORT)
         return BrokerAddress(FALLBACK_HOST, FALLBACK_PORT, reason)
 

@@ -9,9 +9,9 @@ Broker and settings failures never stop the scan: what cannot be delivered is sp
 
 from __future__ import annotations
 
-import json
 import logging
 import os
+import threading
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -27,7 +27,7 @@ from secret_scanner.jobmode.identity import (
     read_timing,
     resolve_job_identity,
 )
-from secret_scanner.jobmode.lifecycle import Lifecycle
+from secret_scanner.jobmode.lifecycle import Lifecycle, message_ids
 from secret_scanner.jobmode.mqtt import Ack, Publisher, Ticket
 from secret_scanner.jobmode.plugin_settings import resolve_broker_address
 from secret_scanner.jobmode.progress import JobProgress
@@ -57,8 +57,11 @@ class JobOutcome:
     problems: tuple[str, ...] = ()
 
 
-def run_job(settings: JobSettings, scan: Callable[[], ScanResult]) -> JobOutcome:
-    """Run `scan` as a job task and deliver its messages; see the module docstring for the order."""
+def run_job(settings: JobSettings, scan: Callable[[], ScanResult], stop: threading.Event | None = None
+            ) -> JobOutcome:
+    """Run `scan` as a job task and deliver its messages; see the module docstring for the order. Once
+    `stop` is set (SIGTERM, Ctrl-C) every PUBACK wait ends within seconds; unacknowledged messages stay
+    spooled."""
     identity = resolve_job_identity(os.environ)
     timing = read_timing(os.environ)
     event_topic = event_topic_for(identity, settings.event_topic)
@@ -78,7 +81,8 @@ def run_job(settings: JobSettings, scan: Callable[[], ScanResult]) -> JobOutcome
     if address.fallback_reason is not None:
         warnings.append(f"{address.fallback_reason}; using the default broker {address.host}:{address.port}")
     publisher = Publisher(address.host, address.port, identity.client_id(os.getpid()), context)
-    run = _Run(settings, identity, event_topic, timing, publisher, Spool(settings.state_dir))
+    spool = Spool(settings.state_dir, topics=(message.LOGGER_TOPIC,))
+    run = _Run(settings, identity, event_topic, timing, publisher, spool, stop)
     return run.execute(scan, warnings)
 
 
@@ -86,6 +90,8 @@ def run_job(settings: JobSettings, scan: Callable[[], ScanResult]) -> JobOutcome
 class _Pending:
     tickets: list[Ticket] = field(default_factory=list)
     payloads: list[bytes] = field(default_factory=list)
+    # Spool names of the payloads, written before publishing (None: could not be kept).
+    names: list[str | None] = field(default_factory=list)
 
 
 class _Run:
@@ -97,6 +103,7 @@ class _Run:
         timing: Timing,
         publisher: Publisher,
         spool: Spool,
+        stop: threading.Event | None = None,
     ) -> None:
         self.settings = settings
         self.identity = identity
@@ -109,6 +116,8 @@ class _Run:
         self.event_problem: str | None = None
         self._pending_logs = _Pending()
         self.lost_ids: set[str] = set()
+        self.stop = stop
+        self._dropped_at_start = spool.dropped()
 
     def execute(self, scan: Callable[[], ScanResult], warnings: Sequence[str]) -> JobOutcome:
         run_id = self.settings.run_id
@@ -117,6 +126,7 @@ class _Run:
         except DeliveryError as exc:
             return self._execute_offline(scan, warnings, str(exc))
         try:
+            self._announce_drops()
             self._deliver_spool()
             opening = [message.start_message(run_id, self.identity.job_id)]
             opening += [message.warning_message(text, run_id) for text in warnings]
@@ -149,6 +159,7 @@ class _Run:
                 self.settings.progress.detach()
             self.publisher.close()
             self._keep_undelivered()
+            self._account_drops()
         if self.settings.lifecycle is not None:
             self.settings.lifecycle.commit(self.lost_ids)
         return JobOutcome(result, delivered=not self.problems, problems=tuple(self.problems))
@@ -177,12 +188,14 @@ class _Run:
             raise
         kept += self._closing_messages(result)
         self.undelivered = [message.encode(m) for m in kept]
-        self._keep_undelivered()
+        written = self._keep_undelivered()
         if self.settings.lifecycle is not None:
             self.settings.lifecycle.commit(self.lost_ids)
+        # The count written is the truth (a full disk keeps fewer): never claim more than the spool holds.
         self.problems.insert(
-            0, f"{cause}; {len(kept)} message(s) kept in {self.spool.directory} for the next run"
+            0, f"{cause}; {written} of {len(kept)} message(s) kept in {self.spool.directory} for the next run"
         )
+        self._account_drops()
         return JobOutcome(result, delivered=False, problems=tuple(self.problems))
 
     def _closing_messages(self, result: ScanResult) -> list[dict[str, object]]:
@@ -206,19 +219,47 @@ class _Run:
             return
         log.info("delivering %d message(s) kept by earlier runs", len(kept))
         tickets = [self.publisher.publish(m.topic, m.payload) for m in kept]
-        acks = self.publisher.wait(tickets, self.timing.puback_timeout)
+        acks = self.publisher.wait(tickets, self.timing.puback_timeout, self.stop)
         delivered = [m.name for m, ack in zip(kept, acks, strict=True) if ack.ok]
         self.spool.remove(delivered)
+        if delivered:
+            # The topic is allowed (others went through): a record refused now is refused for itself, and
+            # after a few runs it is quarantined instead of failing every run.
+            self.spool.note_refused([m.name for m, ack in zip(kept, acks, strict=True) if ack.code is not None
+                                     and not ack.ok])
         self._account(message.LOGGER_TOPIC, [ack for ack in acks if not ack.ok])
+
+    def _announce_drops(self) -> None:
+        dropped = self._dropped_at_start
+        if dropped <= 0:
+            return
+        text = (f"{dropped} KeeperLogger message(s) of earlier runs were dropped before delivery (no space left "
+                f"in {self.spool.state_dir}, or the spool bound of {self.spool.max_messages} messages)")
+        notice = self.publisher.publish(message.LOGGER_TOPIC, message.encode(
+            message.warning_message(text, self.settings.run_id)))
+        if self.publisher.wait([notice], self.timing.puback_timeout, self.stop)[0].ok:
+            self.spool.clear_dropped(dropped)
+            self._dropped_at_start = 0
+
+    def _account_drops(self) -> None:
+        now = self.spool.dropped() - self._dropped_at_start
+        if now > 0:
+            self.problems.append(
+                f"{now} undelivered message(s) were dropped (no space left in {self.spool.state_dir}, or the "
+                "spool bound); the next run that reaches the broker reports the count")
+            self._dropped_at_start += now
 
     def _publish_logs(self, documents: Sequence[Mapping[str, object]]) -> None:
         pending = _Pending()
-        for document in documents:
-            payload = message.encode(document)
+        payloads = [message.encode(document) for document in documents]
+        # Write-ahead: kept in the spool before it is sent, removed on its PUBACK; a kill loses nothing.
+        pending.names = self.spool.add_named(message.LOGGER_TOPIC, payloads)
+        for payload in payloads:
             pending.tickets.append(self.publisher.publish(message.LOGGER_TOPIC, payload))
             pending.payloads.append(payload)
         self._pending_logs.tickets += pending.tickets
         self._pending_logs.payloads += pending.payloads
+        self._pending_logs.names += pending.names
 
     def _publish_event(self, document: Mapping[str, object]) -> _Pending:
         pending = _Pending()
@@ -230,9 +271,12 @@ class _Run:
         """Wait for every outstanding PUBACK; log messages that failed are kept for the spool."""
         logs = self._pending_logs
         self._pending_logs = _Pending()
-        acks = self.publisher.wait(logs.tickets + events.tickets, self.timing.puback_timeout)
+        acks = self.publisher.wait(logs.tickets + events.tickets, self.timing.puback_timeout, self.stop)
         log_acks, event_acks = acks[: len(logs.tickets)], acks[len(logs.tickets) :]
-        self.undelivered += [p for p, ack in zip(logs.payloads, log_acks, strict=True) if not ack.ok]
+        outcomes = list(zip(logs.payloads, logs.names, log_acks, strict=True))
+        self.spool.remove([name for _, name, ack in outcomes if ack.ok and name is not None])
+        # Already spooled (write-ahead) unless the write failed: only those are tried again at the end.
+        self.undelivered += [p for p, name, ack in outcomes if not ack.ok and name is None]
         self._account(message.LOGGER_TOPIC, [a for a in log_acks if not a.ok])
         self._warn_events([a for a in event_acks if not a.ok])
 
@@ -271,19 +315,19 @@ class _Run:
         log.warning("%s", text)
         self.event_problem = text
 
-    def _keep_undelivered(self) -> None:
+    def _keep_undelivered(self) -> int:
         if not self.undelivered:
-            return
+            return 0
         kept = self.spool.add(message.LOGGER_TOPIC, self.undelivered)
         if kept < len(self.undelivered):
             # Which ones the spool could not keep is unknown: none of them counts as announced.
-            self.lost_ids.update(_message_ids(self.undelivered))
+            self.lost_ids.update(message_ids(self.undelivered))
         self.undelivered = []
         if kept:
             log.debug("%d undelivered message(s) kept in %s", kept, self.spool.directory)
+        return kept
 
-
-    # h-remember: progress events go out while the scan runs; nobody waits for their PUBACKs.
+    # Progress events go out while the scan runs; nobody waits for their PUBACKs.
     def _attach_progress(self) -> None:
         progress, topic = self.settings.progress, self.event_topic
         if progress is None or topic is None:
@@ -293,16 +337,3 @@ class _Run:
             self.publisher.publish(topic, message.encode(document))
 
         progress.attach(self.identity.job_id, self.settings.run_id, send)
-
-
-# h-remember: the ids of messages that reached neither the broker nor the spool ------------------------------
-
-
-def _message_ids(payloads: Sequence[bytes]) -> list[str]:
-    ids = []
-    for payload in payloads:
-        try:
-            ids.append(str(json.loads(payload)["Id"]))
-        except (ValueError, KeyError, TypeError):
-            continue
-    return ids

@@ -11,6 +11,7 @@ from pathlib import Path
 from secret_scanner import __version__
 from secret_scanner.errors import ReportError
 from secret_scanner.model import Finding, ScanResult
+from secret_scanner.names import json_safe
 
 REPORT_SCHEMA_VERSION = 1
 
@@ -32,6 +33,7 @@ def build_report(result: ScanResult, run_id: str, fingerprint_scope: str) -> dic
             "by_severity": result.count_by_severity(),
             "suppressed": len(result.suppressed),
         },
+        "problems": [asdict(problem) for problem in result.problems],
         "findings": [_active(finding) for finding in findings],
         "suppressed": [asdict(finding) for finding in sorted(result.suppressed, key=lambda f: f.sort_key())],
     }
@@ -44,7 +46,8 @@ def _active(finding: Finding) -> dict[str, object]:
 
 
 def render_json(report: dict[str, object]) -> str:
-    return json.dumps(report, indent=2, ensure_ascii=False) + "\n"
+    # Undecodable bytes of file names are written as \udcXX escapes: valid JSON, lossless (names.py).
+    return json_safe(json.dumps(report, indent=2, ensure_ascii=False)) + "\n"
 
 
 def write_report(path: Path, text: str) -> None:

@@ -8,11 +8,11 @@ from __future__ import annotations
 
 import json
 from pathlib import Path, PurePosixPath, PureWindowsPath
-from urllib.parse import quote
 
 from secret_scanner import __version__
 from secret_scanner.catalog.rule import Rule
 from secret_scanner.model import Finding, ScanResult
+from secret_scanner.names import json_safe, uri_path
 
 SARIF_SCHEMA = "https://json.schemastore.org/sarif-2.1.0.json"
 
@@ -45,6 +45,11 @@ def render_sarif(result: ScanResult, rules: tuple[Rule, ...] | None = None) -> s
                 "executionSuccessful": result.complete,
                 "toolExecutionNotifications": [
                     {"level": "warning", "message": {"text": reason}} for reason in result.incomplete_reasons
+                ] + [
+                    {"level": "error" if p.kind == "error" else "warning",
+                     "message": {"text": f"{p.kind}: {p.detail}"},
+                     "locations": [{"physicalLocation": {"artifactLocation": {"uri": to_file_uri(p.path)}}}]}
+                    for p in result.problems
                 ],
             }],
             "results": [_render_result(f, index[f.rule_id])
@@ -59,7 +64,7 @@ def render_sarif(result: ScanResult, rules: tuple[Rule, ...] | None = None) -> s
             },
         }],
     }
-    return json.dumps(log, indent=2, ensure_ascii=False) + "\n"
+    return json_safe(json.dumps(log, indent=2, ensure_ascii=False)) + "\n"
 
 
 def _describe_rule(rule: Rule) -> dict[str, object]:
@@ -119,8 +124,9 @@ def to_file_uri(path: str) -> str:
         windows = PureWindowsPath(path)
         if windows.is_absolute():
             return windows.as_uri()
-        return quote(windows.as_posix())
+        return uri_path(windows.as_posix())
+    # Percent-encoded original bytes: a name with undecodable bytes stays lossless (names.py).
     posix = PurePosixPath(path)
     if posix.is_absolute():
-        return "file://" + quote(str(posix))
-    return quote(Path(path).as_posix())
+        return "file://" + uri_path(str(posix))
+    return uri_path(Path(path).as_posix())

@@ -6,6 +6,7 @@ from collections.abc import Iterable
 
 from secret_scanner.catalog.rule import Rule
 from secret_scanner.model import SEVERITIES, ScanResult
+from secret_scanner.names import show_name
 from secret_scanner.output.table import render_table
 
 
@@ -13,11 +14,16 @@ def render_text(result: ScanResult) -> str:
     """A readable table for a person at a terminal: one row per finding, then the summary."""
     rows = [("SEVERITY", "RULE", "LOCATION", "PREVIEW")]
     for finding in sorted(result.findings, key=lambda f: f.sort_key()):
-        location = f"{finding.path}:{finding.line}:{finding.column}"
-        rows.append((finding.severity.upper(), finding.rule_id, location, finding.redacted))
+        # show_name: a name with a newline, ESC, CR or U+202E must not forge rows (names.py).
+        location = f"{show_name(finding.path)}:{finding.line}:{finding.column}"
+        rows.append((finding.severity.upper(), finding.rule_id, location, show_name(finding.redacted)))
     lines: list[str] = []
     if len(rows) > 1:
         lines.extend(render_table(rows))
+        lines.append("")
+    if result.problems:
+        lines.append("Not fully scanned:")
+        lines.extend(f"  {p.kind}: {show_name(p.path)}: {show_name(p.detail)}" for p in result.problems)
         lines.append("")
     lines.append(summarize(result))
     return "\n".join(lines) + "\n"
@@ -29,14 +35,17 @@ def summarize(result: ScanResult) -> str:
     counts = result.count_by_severity()
     by_severity = ", ".join(f"{n} {s}" for s, n in counts.items() if n)
     found = f"{len(result.findings)} secret(s) found" + (f" ({by_severity})" if by_severity else "")
-    state = "complete" if result.complete else "INCOMPLETE (" + "; ".join(result.incomplete_reasons) + ")"
-    # h-remember: suppressed findings and files reused from the scan state are named, never hidden.
+    reasons = "; ".join(show_name(reason) for reason in result.incomplete_reasons)
+    state = "complete" if result.complete else f"INCOMPLETE ({reasons})"
+    # Suppressed findings, files reused from the scan state and files that failed are named, never hidden.
     if result.suppressed:
         found += f", {len(result.suppressed)} suppressed"
     unchanged = f" (+{stats.files_unchanged} unchanged)" if stats.files_unchanged else ""
+    faults = "".join(f", {n} {what}" for n, what in ((stats.file_errors, "failed with an internal error"),
+                                                    (stats.files_truncated, "truncated")) if n)
     return (
         f"Secret scan {state}: {found} in {stats.files_scanned} file(s){unchanged}, "
-        f"{stats.files_skipped} skipped, {stats.read_errors} unreadable, {stats.duration_seconds:.1f}s."
+        f"{stats.files_skipped} skipped, {stats.read_errors} unreadable{faults}, {stats.duration_seconds:.1f}s."
         + (f" {stats.below_threshold} below the confidence/severity threshold, not listed."
            if stats.below_threshold else "")
     )

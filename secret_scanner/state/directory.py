@@ -2,13 +2,19 @@
 
 from __future__ import annotations
 
+import errno
+import logging
 import os
 import stat
 import subprocess
 import sys
+import time
 from pathlib import Path
 
 from secret_scanner.errors import StateError
+
+log = logging.getLogger(__name__)
+_SET_ASIDE_PREFIX = "untrusted-"
 
 
 def default_state_dir() -> Path:
@@ -60,6 +66,52 @@ def ensure_state_dir(path: Path) -> Path:
             path.chmod(0o700)
         except OSError as exc:
             raise StateError(f"cannot make state directory {path} owner-only: {exc.strerror or exc}") from exc
+        if stat.S_IMODE(info.st_mode) & 0o022:
+            # Others could write here: whatever is inside may be planted (issue #11). Fixing the mode is
+            # not enough; nothing in it is trusted.
+            _set_aside_everything(path)
+    return path
+
+
+def _set_aside_everything(path: Path) -> None:
+    """Move every entry of a directory others could write into a fresh quarantine folder (mkdir fails if it
+    exists, so the attacker cannot have prepared it)."""
+    entries = [entry for entry in os.listdir(path) if not entry.startswith(_SET_ASIDE_PREFIX)]
+    if not entries:
+        return
+    target = path / f"{_SET_ASIDE_PREFIX}{time.time_ns()}"
+    try:
+        target.mkdir(mode=0o700)
+        for name in entries:
+            os.replace(path / name, target / name)
+    except OSError as exc:
+        raise StateError(f"state directory {path} was writable by others and its content cannot be set "
+                         f"aside ({exc.strerror or exc}): remove everything in it, then run again") from exc
+    log.warning("state directory %s was writable by others: its %d entr%s moved to %s, none is trusted",
+                path, len(entries), "y" if len(entries) == 1 else "ies", target)
+
+
+def ensure_private_subdir(parent: Path, name: str) -> Path:
+    """`parent/name` as an owner-only real directory. A symlink or a directory of another owner or with a
+    mode others can write (planted) is moved aside first; OSError when a non-directory is in the way."""
+    path = parent / name
+    try:
+        info = os.lstat(path)
+    except FileNotFoundError:
+        path.mkdir(mode=0o700)
+        return path
+    planted = stat.S_ISLNK(info.st_mode) or (stat.S_ISDIR(info.st_mode) and sys.platform != "win32" and (
+        info.st_uid != os.geteuid() or stat.S_IMODE(info.st_mode) & 0o022))
+    if planted:
+        aside = parent / f"{_SET_ASIDE_PREFIX}{time.time_ns()}-{name}"
+        os.replace(path, aside)
+        log.warning("%s was not a private directory of this account (planted?): moved to %s", path, aside)
+        path.mkdir(mode=0o700)
+        return path
+    if not stat.S_ISDIR(info.st_mode):
+        raise NotADirectoryError(errno.ENOTDIR, "not a directory", str(path))
+    if sys.platform != "win32" and stat.S_IMODE(info.st_mode) & 0o077:
+        path.chmod(0o700)
     return path
 
 

@@ -9,13 +9,16 @@ while another process opens it is how two runs end up holding two different lock
 from __future__ import annotations
 
 import contextlib
+import errno
 import os
+import stat
 import sys
 from collections.abc import Iterator
 from datetime import UTC, datetime
 from pathlib import Path
 
 from secret_scanner.errors import LockHeldError, StateError
+from secret_scanner.state.files import quarantine
 
 LOCK_FILE = "run.lock"
 # Windows locks are mandatory: lock a byte far past the text so the holder's pid stays readable.
@@ -26,12 +29,7 @@ _WINDOWS_LOCK_OFFSET = 1 << 20
 def acquire_run_lock(state_dir: Path) -> Iterator[None]:
     """Hold the run lock for the block; raise LockHeldError at once if another run holds it."""
     path = state_dir / LOCK_FILE
-    try:
-        fd = os.open(
-            path, os.O_RDWR | os.O_CREAT | getattr(os, "O_BINARY", 0) | getattr(os, "O_NOINHERIT", 0), 0o600
-        )
-    except OSError as exc:
-        raise StateError(f"cannot open run lock {path}: {exc.strerror or exc}") from exc
+    fd = _open_trusted(state_dir, path)
     try:
         if not _try_lock(fd):
             raise LockHeldError(
@@ -45,6 +43,41 @@ def acquire_run_lock(state_dir: Path) -> Iterator[None]:
             _unlock(fd)
     finally:
         os.close(fd)
+
+
+_OPEN_FLAGS = os.O_RDWR | os.O_CREAT | sum(getattr(os, name, 0) for name in (
+    "O_BINARY", "O_NOINHERIT", "O_NOFOLLOW", "O_NONBLOCK", "O_NOCTTY", "O_CLOEXEC"))
+
+
+def _open_trusted(state_dir: Path, path: Path) -> int:
+    """The lock file, opened without following a link; a planted one (a symlink to a root-only file, a FIFO,
+    another owner's file, a hard link) is quarantined and a fresh one made: we write our pid into it."""
+    for _attempt in range(2):
+        try:
+            fd = os.open(path, _OPEN_FLAGS, 0o600)
+        except OSError as exc:
+            if os.path.islink(path) or exc.errno in (errno.ELOOP, errno.ENXIO):
+                quarantine(state_dir, path, f"run lock {path} is a symbolic link or a special file")
+                continue
+            raise StateError(f"cannot open run lock {path}: {exc.strerror or exc}") from exc
+        problem = _untrusted_reason(os.fstat(fd))
+        if problem is None:
+            return fd
+        os.close(fd)
+        quarantine(state_dir, path, f"run lock {path} {problem}")
+    raise StateError(f"run lock {path} keeps being replaced by an untrusted file: check who writes {state_dir}")
+
+
+def _untrusted_reason(info: os.stat_result) -> str | None:
+    if not stat.S_ISREG(info.st_mode):
+        return "is not a regular file"
+    if sys.platform == "win32":
+        return None
+    if info.st_uid != os.geteuid():
+        return f"is owned by uid {info.st_uid}, not by this account"
+    if stat.S_IMODE(info.st_mode) & 0o022 or info.st_nlink != 1:
+        return "is writable by others or hard-linked"
+    return None
 
 
 def _try_lock(fd: int) -> bool:
