@@ -25,6 +25,12 @@ class Config:
     max_file_bytes: int = 50 * 1024 * 1024
     max_finding_messages: int = 100
     event_topic: str | None = None
+    # Archive limits (engine/archives.py ArchiveLimits); archive_max_depth = 0 leaves archives unopened.
+    archive_max_depth: int = 3
+    archive_max_members: int = 10_000
+    archive_max_bytes: int = 256 * 1024 * 1024
+    archive_max_ratio: float = 100.0
+    archive_max_seconds: float = 60.0
 
 
 def locate_config() -> Path | None:
@@ -50,7 +56,7 @@ def load_config(path: Path | None) -> Config:
         raise ConfigError(f"config file {path} is not valid TOML: {exc}") from exc
     known = {
         "fingerprint_key", "exclude", "extra_paths", "time_budget_seconds",
-        "max_file_bytes", "max_finding_messages", "event_topic",
+        "max_file_bytes", "max_finding_messages", "event_topic", *_ARCHIVE_KEYS,
     }
     unknown = sorted(set(data) - known)
     if unknown:
@@ -70,6 +76,7 @@ def load_config(path: Path | None) -> Config:
         max_file_bytes=int(_read_number(data, "max_file_bytes", 50 * 1024 * 1024, path)),
         max_finding_messages=int(_read_number(data, "max_finding_messages", 100, path)),
         event_topic=_read_optional_string(data, "event_topic", path),
+        **_read_archive_limits(data, path),  # type: ignore[arg-type]
     )
 
 
@@ -92,3 +99,21 @@ def _read_optional_string(data: dict[str, object], key: str, path: Path) -> str 
     if value is not None and (not isinstance(value, str) or not value):
         raise ConfigError(f"config file {path}: {key} must be a non-empty string")
     return value
+
+
+# h-archives: archive limits, read like the other limits (positive numbers; depth may be 0 to turn them off).
+_ARCHIVE_KEYS = ("archive_max_depth", "archive_max_members", "archive_max_bytes", "archive_max_ratio",
+                 "archive_max_seconds")
+
+
+def _read_archive_limits(data: dict[str, object], path: Path) -> dict[str, float]:
+    limits: dict[str, float] = {}
+    depth = data.get("archive_max_depth", Config.archive_max_depth)
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= 8:
+        raise ConfigError(f"config file {path}: archive_max_depth must be an integer from 0 to 8")
+    limits["archive_max_depth"] = depth
+    for key in ("archive_max_members", "archive_max_bytes"):
+        limits[key] = int(_read_number(data, key, getattr(Config, key), path))
+    for key in ("archive_max_ratio", "archive_max_seconds"):
+        limits[key] = _read_number(data, key, getattr(Config, key), path)
+    return limits

@@ -86,6 +86,10 @@ class ScanStats:
     read_errors: int = 0
     duration_seconds: float = 0.0
     engine: str = ""
+    # Archives opened, members read inside them, and what was skipped and why: ((reason, count), ...).
+    archives_scanned: int = 0
+    members_scanned: int = 0
+    skip_reasons: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

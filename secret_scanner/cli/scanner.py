@@ -109,9 +109,11 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return ExitCode.CLEAN
     if args.list_rules:
         from secret_scanner.catalog.loader import load_rules
+        from secret_scanner.output.containers import render_container_kinds
         from secret_scanner.output.text import render_catalog
 
         print(render_catalog(load_rules()), end="")
+        print(render_container_kinds(), end="")
         return ExitCode.CLEAN
     if args.self_test:
         from secret_scanner.engine.selftest import run_self_test
@@ -205,6 +207,7 @@ def _run_engine(
     args: argparse.Namespace, config: Config, roots: tuple[Path, ...], fingerprinter: object,
     stop: threading.Event, state_dir: Path,
 ) -> ScanResult:
+    from secret_scanner.engine.archives import ArchiveLimits
     from secret_scanner.engine.identity import Fingerprinter
     from secret_scanner.engine.scan import ScanOptions, scan
     from secret_scanner.engine.walk import default_roots
@@ -221,6 +224,10 @@ def _run_engine(
         time_budget_seconds=args.time_budget or config.time_budget_seconds,
         # The compiled Hyperscan database is cached beside the lock: compiling it costs ~2 s a run.
         cache=AuthenticatedBlobStore(state_dir, derive_state_key(state_dir)),
+        archives=ArchiveLimits(
+            max_depth=config.archive_max_depth, max_members=config.archive_max_members,
+            max_bytes=config.archive_max_bytes, max_ratio=config.archive_max_ratio,
+            max_seconds=config.archive_max_seconds, max_member_bytes=args.max_file_size or config.max_file_bytes),
     )
     return scan(options, fingerprinter, should_stop=stop.is_set)
 

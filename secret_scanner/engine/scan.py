@@ -13,9 +13,11 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secret_scanner.catalog.rule import Rule
+from secret_scanner.engine.archives import ArchiveLimits
 from secret_scanner.engine.detector import Engine, SkippedBinary, StoppedWith
 from secret_scanner.engine.gate_cache import BlobStore
 from secret_scanner.engine.identity import Fingerprinter
+from secret_scanner.engine.sources import SourceOutcome, SourceScanner
 from secret_scanner.engine.walk import FileEntry, WalkReport, iter_files
 from secret_scanner.model import Finding, ScanResult, ScanStats
 
@@ -33,6 +35,8 @@ class ScanOptions:
     rules: tuple[Rule, ...] | None = None
     # Where the compiled Hyperscan database is kept between runs (the state directory); None: no cache.
     cache: BlobStore | None = None
+    # Archives opened as streams within these limits (engine/archives.py); max_depth 0 leaves them unread.
+    archives: ArchiveLimits = ArchiveLimits()  # noqa: RUF009 (frozen: one shared default is safe)
 
 
 def scan(options: ScanOptions, fingerprinter: Fingerprinter,
@@ -46,6 +50,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
     else:
         rules = options.rules
     engine = Engine(rules, fingerprinter, options.engine, options.cache)
+    sources = SourceScanner(engine, fingerprinter, options.archives)
     deadline = started + options.time_budget_seconds if options.time_budget_seconds is not None else None
     stop_reason: list[str] = []
     scanned = 0
@@ -71,7 +76,10 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         if entry.size > options.max_file_bytes:
             skipped += 1
             continue
-        outcome = _scan_entry(engine, entry, keep_going)
+        # Archives and credential containers go through the source layer (engine/sources.py).
+        outcome: _FileOutcome | SourceOutcome = (
+            sources.scan_entry(entry.path, entry.size, keep_going) if sources.claims(entry.path)
+            else _scan_entry(engine, entry, keep_going))
         if outcome.unreadable:
             read_errors += 1
         elif outcome.binary:
@@ -92,6 +100,9 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         read_errors=read_errors + walk.read_errors,
         duration_seconds=time.monotonic() - started,
         engine=engine.name,
+        archives_scanned=sources.tally.archives,
+        members_scanned=sources.tally.members,
+        skip_reasons=sources.tally.reasons(),
     )
     return ScanResult(tuple(sorted(findings, key=Finding.sort_key)), stats, complete=not reasons,
                       incomplete_reasons=tuple(reasons))

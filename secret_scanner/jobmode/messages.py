@@ -172,6 +172,9 @@ def summary_message(result: ScanResult, run_id: str, listed: int) -> dict[str, o
         "bytes_scanned": stats.bytes_scanned,
         "duration_seconds": round(stats.duration_seconds, 3),
         "engine": clean_text(stats.engine, 40) if stats.engine else "",
+        "archives_scanned": stats.archives_scanned,
+        "members_scanned": stats.members_scanned,
+        "skip_reasons": {clean_text(reason, 60): count for reason, count in stats.skip_reasons},
     }
     return build_log_message(level, CATEGORY_SCAN, text, run_id, context)
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from secret_scanner.catalog.rule import Rule
-from secret_scanner.model import SEVERITIES, ScanResult
+from secret_scanner.model import SEVERITIES, ScanResult, ScanStats
 from secret_scanner.output.table import render_table
 
 
@@ -33,6 +33,7 @@ def summarize(result: ScanResult) -> str:
     return (
         f"Secret scan {state}: {found} in {stats.files_scanned} file(s), "
         f"{stats.files_skipped} skipped, {stats.read_errors} unreadable, {stats.duration_seconds:.1f}s."
+        + describe_archives(stats)
     )
 
 
@@ -46,3 +47,12 @@ def render_catalog(rules: Iterable[Rule]) -> str:
     lines.append("")
     lines.append(f"{len(listed)} rules" + (f" ({by_severity})" if by_severity else ""))
     return "\n".join(lines) + "\n"
+
+
+# h-archives: the archive part of the summary line, only when an archive was met.
+def describe_archives(stats: ScanStats) -> str:
+    if not stats.archives_scanned and not stats.skip_reasons:
+        return ""
+    skipped = "; ".join(f"{reason}: {count}" for reason, count in stats.skip_reasons)
+    return (f" Archives: {stats.archives_scanned} opened, {stats.members_scanned} member(s) read"
+            + (f"; skipped: {skipped}" if skipped else "") + ".")
