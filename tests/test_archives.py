@@ -120,6 +120,15 @@ def test_the_same_secret_in_an_archive_and_on_disk_has_one_fingerprint(tmp_path:
     assert len(findings) == 2 and findings[0].fingerprint == findings[1].fingerprint
 
 
+def test_path_bound_rules_apply_to_members_at_any_level(tmp_path: Path) -> None:
+    entry = f"db-prod.internal:5432:orders:app_rw:{specimen.make('alnum', '24')}\n".encode()
+    (tmp_path / "home.tar.gz").write_bytes(_tar({".pgpass": entry, "alice/.pgpass": entry, "alice/notes": entry}))
+    options = ScanOptions(roots=(tmp_path,))  # the shipped catalog: pgpass.password runs only on .pgpass files
+    result = scan(options, Fingerprinter(b"k" * 32, "t"))
+    found = sorted((Path(f.path).relative_to(tmp_path).as_posix(), f.rule_id) for f in result.findings)
+    assert found == [("home.tar.gz!.pgpass", "pgpass.password"), ("home.tar.gz!alice/.pgpass", "pgpass.password")]
+
+
 def test_depth_zero_leaves_archives_unopened(tmp_path: Path) -> None:
     _, text = _secret_text()
     (tmp_path / "old.zip").write_bytes(_zip({"live.env": text}))
