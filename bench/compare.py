@@ -243,7 +243,8 @@ def _parse_gitleaks(data: Any) -> list[tuple[str, int, str]]:
 
 def _parse_betterleaks(data: Any) -> list[tuple[str, int, str]]:
     items = data.get("findings", []) if isinstance(data, dict) else data or []
-    return [(f["location"]["path"], int(f["location"]["start_line"]), f["rule_id"]) for f in items]
+    # File-level findings (Betterleaks' `pkcs12-file`) carry no line: they name the file, line 1.
+    return [(f["location"]["path"], int(f["location"].get("start_line", 1)), f["rule_id"]) for f in items]
 
 
 def _parse_kingfisher(data: Any) -> list[tuple[str, int, str]]:

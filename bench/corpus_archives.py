@@ -20,8 +20,10 @@ import gzip
 import hashlib
 import io
 import json
+import random
 import tarfile
 import zipfile
+from pathlib import Path
 
 from bench.corpus import SEVERITY, UTF8, Draft, Endpoint, Negative, Plant
 
@@ -153,7 +155,7 @@ def scenario_containers(ep: Endpoint, home: str, config_dir: str) -> None:
     rng, word = ep.rng, ep.mint.word
     _container(ep, f"{home}/Documents/{word()}.kdbx", "keepass",
                bytes.fromhex("03d9a29a67fb4bb5") + bytes.fromhex("00000400") + rng.randbytes(3000))
-    _container(ep, f"{home}/certs/{word()}-client.pfx", "pkcs12", _empty_password_pfx())
+    _container(ep, f"{home}/certs/{word()}-client.pfx", "pkcs12", _empty_password_pfx(rng))
     _container(ep, f"{home}/{word()}/keystore.jks", "java-keystore", bytes.fromhex("feedfeed00000002")
                + rng.randbytes(1800))
     _container(ep, f"{home}/vpn/{word()}.ovpn", "openvpn-profile",
@@ -178,17 +180,60 @@ def scenario_containers(ep: Endpoint, home: str, config_dir: str) -> None:
         _container(ep, f"{home}/{word()}.keytab", "kerberos-keytab", b"\x05\x02" + rng.randbytes(300))
 
 
-def _empty_password_pfx() -> bytes:
+def _empty_password_pfx(rng: random.Random) -> bytes:
+    """A PKCS#12 with an unencrypted key and no MAC (`openssl pkcs12 -nomac`): it opens without a password.
+    Ed25519 and no MAC salt make it a function of the seed."""
     from cryptography import x509
-    from cryptography.hazmat.primitives import hashes
-    from cryptography.hazmat.primitives.asymmetric import ec
+    from cryptography.hazmat.primitives.asymmetric import ed25519
     from cryptography.hazmat.primitives.serialization import NoEncryption, pkcs12
     from cryptography.x509.oid import NameOID
 
-    key = ec.generate_private_key(ec.SECP256R1())
+    key = ed25519.Ed25519PrivateKey.from_private_bytes(rng.randbytes(32))
     name = x509.Name([x509.NameAttribute(NameOID.COMMON_NAME, "client.corp.invalid")])
     now = datetime.datetime(2024, 3, 1, tzinfo=datetime.UTC)
     certificate = (x509.CertificateBuilder().subject_name(name).issuer_name(name).public_key(key.public_key())
-                   .serial_number(x509.random_serial_number()).not_valid_before(now)
-                   .not_valid_after(now + datetime.timedelta(days=365)).sign(key, hashes.SHA256()))
-    return pkcs12.serialize_key_and_certificates(b"client", key, certificate, None, NoEncryption())
+                   .serial_number(rng.getrandbits(63) + 1).not_valid_before(now)
+                   .not_valid_after(now + datetime.timedelta(days=365)).sign(key, None))
+    pfx = pkcs12.serialize_key_and_certificates(b"client", key, certificate, None, NoEncryption())
+    # PFX ::= SEQUENCE { version, authSafe, macData OPTIONAL }: keep the first two.
+    _, body_start, _ = _der_item(pfx, 0)
+    _, _, version_end = _der_item(pfx, body_start)
+    _, _, auth_end = _der_item(pfx, version_end)
+    body = pfx[body_start:auth_end]
+    return b"\x30" + _der_length(len(body)) + body
+
+
+def _der_item(data: bytes, offset: int) -> tuple[int, int, int]:
+    """(tag, content start, content end) of the DER item at offset."""
+    length, start = data[offset + 1], offset + 2
+    if length >= 0x80:
+        width = length & 0x7F
+        length, start = int.from_bytes(data[start:start + width], "big"), start + width
+    return data[offset], start, start + length
+
+
+def _der_length(length: int) -> bytes:
+    if length < 0x80:
+        return bytes([length])
+    raw = length.to_bytes((length.bit_length() + 7) // 8, "big")
+    return bytes([0x80 | len(raw)]) + raw
+
+
+def read_planted(tree_root: Path, path: str) -> bytes:
+    """The bytes of a manifest path: a file, or a member inside archives (`a.zip!b.tar.gz!c.env`)."""
+    outer, *members = path.split("!")
+    data = (tree_root / outer).read_bytes()
+    name = outer
+    for member in members:
+        if name.endswith(".zip") or name.endswith((".jar", ".docx")):
+            with zipfile.ZipFile(io.BytesIO(data)) as archive:
+                data = archive.read(member)
+        elif name.endswith(".tar.gz"):
+            with tarfile.open(fileobj=io.BytesIO(data), mode="r:gz") as archive:
+                extracted = archive.extractfile(member)
+                assert extracted is not None
+                data = extracted.read()
+        else:
+            data = gzip.decompress(data)
+        name = member
+    return data
