@@ -144,7 +144,7 @@ def score(tool: str, findings: Sequence[ToolFinding], manifest: dict[str, Any]) 
     result = Score(tool=tool, planted=len(secrets), findings=len(findings))
     found: set[int] = set()
     for finding in sorted(findings, key=lambda f: (f.tree, f.path, f.line, f.rule)):
-        key = (finding.tree, finding.path)
+        key = _member_key(finding.tree, finding.path, secret_index)
         secret = _containing(secret_index.get(key, []), finding.line)
         if secret is not None:
             if secret.index in found:
@@ -182,6 +182,16 @@ def score(tool: str, findings: Sequence[ToolFinding], manifest: dict[str, Any]) 
     result.recall_by_context = {k: (v[0], v[1]) for k, v in sorted(groups["context"].items())}
     result.missed = sorted(f"{s.tree}/{s.path}:{s.line} ({s.label})" for s in secrets if s.index not in found)
     return result
+
+
+def _member_key(tree: str, path: str, index: dict[tuple[str, str], list[Span]]) -> tuple[str, str]:
+    """A tool may name a compressed stream's content by the file (`x.ini.gz`); the manifest names it as a
+    member (`x.ini.gz!x.ini`), as SecretScanner and Betterleaks name zip and tar members."""
+    if (tree, path) not in index and path.endswith((".gz", ".bz2", ".xz")):
+        name = path.rsplit("/", 1)[-1].rsplit(".", 1)[0]
+        if (tree, f"{path}!{name}") in index:
+            return (tree, f"{path}!{name}")
+    return (tree, path)
 
 
 def normalise_path(reported: str, tree_root: Path, cwd: Path) -> str | None:
@@ -233,7 +243,8 @@ def _parse_gitleaks(data: Any) -> list[tuple[str, int, str]]:
 
 def _parse_betterleaks(data: Any) -> list[tuple[str, int, str]]:
     items = data.get("findings", []) if isinstance(data, dict) else data or []
-    return [(f["location"]["path"], int(f["location"]["start_line"]), f["rule_id"]) for f in items]
+    # File-level findings (Betterleaks' `pkcs12-file`) carry no line: they name the file, line 1.
+    return [(f["location"]["path"], int(f["location"].get("start_line", 1)), f["rule_id"]) for f in items]
 
 
 def _parse_kingfisher(data: Any) -> list[tuple[str, int, str]]:

@@ -2057,6 +2057,13 @@ def build_tree(root: Path, tree: str, mint: Mint, users: int) -> Endpoint:
         docs = ep.draft(f"{home}/Documents/notes-{mint.word()}.md")
         docs.add("\n".join(_markdown_doc(mint, "Meeting notes")))
         ep.write(docs)
+    # Archives and credential containers (issue #9), after the rest so its values stay those of the seed.
+    from bench.corpus_archives import scenario_archives, scenario_containers
+
+    for user in chosen:
+        home = {"windows": f"Users/{user}", "linux": f"home/{user}", "macos": f"Users/{user}"}[tree]
+        scenario_archives(ep, home)
+        scenario_containers(ep, home, f"{home}/AppData/Roaming" if tree == "windows" else f"{home}/.config")
     return ep
 
 

@@ -32,6 +32,12 @@ class Config:
     # h-remember: how often active findings are announced again (0: every run); fingerprints the fleet accepts.
     resend_active_hours: float = 24.0
     ignore_fingerprints: tuple[str, ...] = ()
+    # Archive limits (engine/archives.py ArchiveLimits); archive_max_depth = 0 leaves archives unopened.
+    archive_max_depth: int = 3
+    archive_max_members: int = 10_000
+    archive_max_bytes: int = 256 * 1024 * 1024
+    archive_max_ratio: float = 100.0
+    archive_max_seconds: float = 60.0
 
 
 def locate_config() -> Path | None:
@@ -58,7 +64,7 @@ def load_config(path: Path | None) -> Config:
     known = {
         "fingerprint_key", "exclude", "extra_paths", "time_budget_seconds",
         "max_file_bytes", "max_finding_messages", "event_topic", "min_confidence", "min_severity",
-        "resend_active_hours", "ignore_fingerprints",
+        "resend_active_hours", "ignore_fingerprints", *_ARCHIVE_KEYS,
     }
     unknown = sorted(set(data) - known)
     if unknown:
@@ -82,6 +88,7 @@ def load_config(path: Path | None) -> Config:
         min_severity=_read_choice(data, "min_severity", SEVERITIES, DEFAULT_MIN_SEVERITY, path),
         resend_active_hours=_read_hours(data, path),
         ignore_fingerprints=_read_fingerprints(data, path),
+        **_read_archive_limits(data, path),  # type: ignore[arg-type]
     )
 
 
@@ -128,3 +135,21 @@ def _read_fingerprints(data: dict[str, object], path: Path) -> tuple[str, ...]:
         raise ConfigError(f"config file {path}: ignore_fingerprints must hold 32-hex-digit fingerprints "
                           f"({len(bad)} do not)")
     return tuple(v.lower() for v in values)
+
+
+# h-archives: archive limits, read like the other limits (positive numbers; depth may be 0 to turn them off).
+_ARCHIVE_KEYS = ("archive_max_depth", "archive_max_members", "archive_max_bytes", "archive_max_ratio",
+                 "archive_max_seconds")
+
+
+def _read_archive_limits(data: dict[str, object], path: Path) -> dict[str, float]:
+    limits: dict[str, float] = {}
+    depth = data.get("archive_max_depth", Config.archive_max_depth)
+    if isinstance(depth, bool) or not isinstance(depth, int) or not 0 <= depth <= 8:
+        raise ConfigError(f"config file {path}: archive_max_depth must be an integer from 0 to 8")
+    limits["archive_max_depth"] = depth
+    for key in ("archive_max_members", "archive_max_bytes"):
+        limits[key] = int(_read_number(data, key, getattr(Config, key), path))
+    for key in ("archive_max_ratio", "archive_max_seconds"):
+        limits[key] = _read_number(data, key, getattr(Config, key), path)
+    return limits

@@ -104,6 +104,10 @@ class ScanStats:
     # grew past the size limit while read (scanned up to the limit).
     file_errors: int = 0
     files_truncated: int = 0
+    # Archives opened, members read inside them, and what was skipped and why: ((reason, count), ...).
+    archives_scanned: int = 0
+    members_scanned: int = 0
+    skip_reasons: tuple[tuple[str, int], ...] = ()
 
 
 @dataclass(frozen=True)

@@ -121,6 +121,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
         return ExitCode.CLEAN
     if args.list_rules:
         from secret_scanner.catalog.loader import load_rules
+        from secret_scanner.output.containers import render_container_kinds
         from secret_scanner.output.text import render_catalog
 
         if args.format == "json":
@@ -129,6 +130,7 @@ def _dispatch(parser: argparse.ArgumentParser, args: argparse.Namespace) -> int:
             print(render_catalog_json(load_rules()), end="")
         else:
             print(render_catalog(load_rules()), end="")
+            print(render_container_kinds(), end="")
         return ExitCode.CLEAN
     if args.self_test:
         from secret_scanner.engine.selftest import run_self_test
@@ -235,6 +237,7 @@ def _run_engine(
     args: argparse.Namespace, config: Config, roots: tuple[Path, ...], fingerprinter: object,
     stop: threading.Event, state_dir: Path, progress: object = None,
 ) -> ScanResult:
+    from secret_scanner.engine.archives import ArchiveLimits
     from secret_scanner.engine.identity import Fingerprinter
     from secret_scanner.engine.scan import ScanOptions
     from secret_scanner.engine.walk import default_roots
@@ -254,6 +257,10 @@ def _run_engine(
         cache=AuthenticatedBlobStore(state_dir, derive_state_key(state_dir)),
         min_confidence=Confidence(args.min_confidence or config.min_confidence),
         min_severity=Severity(args.min_severity or config.min_severity),
+        archives=ArchiveLimits(
+            max_depth=config.archive_max_depth, max_members=config.archive_max_members,
+            max_bytes=config.archive_max_bytes, max_ratio=config.archive_max_ratio,
+            max_seconds=config.archive_max_seconds, max_member_bytes=args.max_file_size or config.max_file_bytes),
     )
     from secret_scanner.cli import session
 

@@ -101,7 +101,8 @@ class Engine:
         first = handle.read(decoder.SNIFF_BYTES)
         encoding = decoder.sniff(first)
         allowed: frozenset[int] | None = None
-        lower_path = path.replace("\\", "/").lower()
+        # An archive member (`backup.zip!.pgpass`) is a file of its own to path-bound rules: `!` splits like `/`.
+        lower_path = path.replace("\\", "/").replace("!", "/").lower()
         if encoding.is_binary:
             # Binary files are scanned only by rules written for them: path_patterns that name the file.
             allowed = frozenset(i for i in self._path_rules if self.rules[i].applies_to(lower_path))

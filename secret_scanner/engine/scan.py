@@ -14,6 +14,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from secret_scanner.catalog.rule import Rule
+from secret_scanner.engine.archives import ArchiveLimits
 from secret_scanner.engine.bounded import TruncatedWith
 from secret_scanner.engine.detector import Engine, SkippedBinary, StoppedWith
 from secret_scanner.engine.faults import MAX_LISTED_FAULTS, FaultedWith, fault_of
@@ -21,6 +22,7 @@ from secret_scanner.engine.gate_cache import BlobStore
 from secret_scanner.engine.identity import Fingerprinter
 from secret_scanner.engine.names import NameMasker, mask_result_names
 from secret_scanner.engine.ports import FileMemory, Progress, ProgressSink
+from secret_scanner.engine.sources import SourceOutcome, SourceScanner, is_claimed
 from secret_scanner.engine.walk import LONG_PATH_REASON, FileEntry, RootIgnorer, WalkReport, iter_files
 from secret_scanner.model import Confidence, FileProblem, Finding, ScanResult, ScanStats, Severity, meets_threshold
 from secret_scanner.names import show_name
@@ -47,6 +49,8 @@ class ScanOptions:
     ignore: RootIgnorer | None = None
     memory: FileMemory | None = None
     progress: ProgressSink | None = None
+    # Archives opened as streams within these limits (engine/archives.py); max_depth 0 leaves them unread.
+    archives: ArchiveLimits = ArchiveLimits()  # noqa: RUF009 (frozen: one shared default is safe)
 
 
 def scan(options: ScanOptions, fingerprinter: Fingerprinter,
@@ -69,6 +73,13 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
 
     if options.memory is None:
         engine_now()
+
+    def sources_now() -> SourceScanner:
+        if not source_layer:
+            source_layer.append(SourceScanner(engine_now(), fingerprinter, options.archives))
+        return source_layer[0]
+
+    source_layer: list[SourceScanner] = []
     deadline = started + options.time_budget_seconds if options.time_budget_seconds is not None else None
     stop_reason: list[str] = []
     scanned = 0
@@ -102,7 +113,11 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
             findings.extend(recalled)
             unchanged += 1
         else:
-            outcome = _scan_entry(engine_now(), entry, keep_going, options.max_file_bytes)
+            # Archives and credential containers go through the source layer (engine/sources.py).
+            outcome: _FileOutcome | SourceOutcome = (
+                sources_now().scan_entry(entry.path, entry.size, keep_going)
+                if is_claimed(entry.path, options.archives)
+                else _scan_entry(engine_now(), entry, keep_going, options.max_file_bytes))
             if outcome.problem is not None:
                 problems.append(outcome.problem)
             if outcome.unreadable:
@@ -147,6 +162,9 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         paths_ignored=walk.ignored,
         file_errors=sum(1 for p in problems if p.kind == "error"),
         files_truncated=sum(1 for p in problems if p.kind == "truncated"),
+        archives_scanned=source_layer[0].tally.archives if source_layer else 0,
+        members_scanned=source_layer[0].tally.members if source_layer else 0,
+        skip_reasons=source_layer[0].tally.reasons() if source_layer else (),
     )
     ordered = sorted(masked.findings, key=Finding.sort_key)
     return ScanResult(tuple(f for f in ordered if not f.suppressed), stats, complete=not reasons,

@@ -183,6 +183,9 @@ def summary_message(result: ScanResult, run_id: str, listed: int,
         "suppressed": len(result.suppressed),
         **({name: int(lifecycle[name]) for name in ("new", "active", "resolved") if name in lifecycle}
            if lifecycle is not None else {}),
+        "archives_scanned": stats.archives_scanned,
+        "members_scanned": stats.members_scanned,
+        "skip_reasons": {clean_text(reason, 60): count for reason, count in stats.skip_reasons},
     }
     return build_log_message(level, CATEGORY_SCAN, text, run_id, context)
 

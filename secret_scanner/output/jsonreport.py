@@ -29,6 +29,7 @@ def build_report(result: ScanResult, run_id: str, fingerprint_scope: str) -> dic
         "stats": {
             **asdict(result.stats),
             "roots": list(result.stats.roots),
+            "skip_reasons": dict(result.stats.skip_reasons),
             "findings": len(findings),
             "by_severity": result.count_by_severity(),
             "suppressed": len(result.suppressed),

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from secret_scanner.catalog.rule import Rule
-from secret_scanner.model import SEVERITIES, ScanResult
+from secret_scanner.model import SEVERITIES, ScanResult, ScanStats
 from secret_scanner.names import show_name
 from secret_scanner.output.table import render_table
 
@@ -48,6 +48,7 @@ def summarize(result: ScanResult) -> str:
         f"{stats.files_skipped} skipped, {stats.read_errors} unreadable{faults}, {stats.duration_seconds:.1f}s."
         + (f" {stats.below_threshold} below the confidence/severity threshold, not listed."
            if stats.below_threshold else "")
+        + describe_archives(stats)
     )
 
 
@@ -61,3 +62,12 @@ def render_catalog(rules: Iterable[Rule]) -> str:
     lines.append("")
     lines.append(f"{len(listed)} rules" + (f" ({by_severity})" if by_severity else ""))
     return "\n".join(lines) + "\n"
+
+
+# h-archives: the archive part of the summary line, only when an archive was met.
+def describe_archives(stats: ScanStats) -> str:
+    if not stats.archives_scanned and not stats.skip_reasons:
+        return ""
+    skipped = "; ".join(f"{reason}: {count}" for reason, count in stats.skip_reasons)
+    return (f" Archives: {stats.archives_scanned} opened, {stats.members_scanned} member(s) read"
+            + (f"; skipped: {skipped}" if skipped else "") + ".")
