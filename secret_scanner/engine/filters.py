@@ -8,10 +8,14 @@ environment lookup, a masked or documentation value, code, UI text). They run on
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from collections import Counter
 from collections.abc import Callable
+
+from secret_scanner.engine.codeshapes import CODE_SHAPES
 
 # AWS's documentation keys (AKIAIOSFODNN7EXAMPLE, wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY) and friends.
 _DOC_MARKER = re.compile(r"EXAMPLE|(?i:example|sample|dummy|placeholder|redacted|changeme|change_me|"
@@ -150,6 +154,25 @@ def is_test_value(secret: str) -> bool:
             and any(word.rstrip("0123456789") in _TEST_WORDS for word in words))
 
 
+_NAMES_ITS_KIND = re.compile(r"(?i)^[a-z]*(?:password|passwd|passwort|secret)[a-z]*$")
+
+
+def is_credential_word_value(secret: str) -> bool:
+    """randompassword, mysecret, SuperSecretPassword: letters only, and they name what should be there."""
+    return _NAMES_ITS_KIND.match(secret) is not None
+
+
+def is_basic_without_password(secret: str) -> bool:
+    """HTTP Basic of `client-id:` (an OAuth public client's ID and an empty password): no secret to replay."""
+    if len(secret) > 256 or len(secret) % 4:
+        return False
+    try:
+        decoded = base64.b64decode(secret, validate=True).decode("ascii")
+    except (binascii.Error, ValueError):
+        return False
+    return decoded.isprintable() and decoded.count(":") == 1 and decoded.endswith(":")
+
+
 def is_encrypted_value(secret: str) -> bool:
     """ENC(...), vault:v1:..., {cipher}...: encrypted at rest, not a usable secret."""
     return _ENCRYPTED.match(secret) is not None
@@ -171,6 +194,9 @@ PLACEHOLDER_FILTERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("i18n key", is_i18n_key),
     ("test value", is_test_value),
     ("encrypted value", is_encrypted_value),
+    ("names its kind", is_credential_word_value),
+    ("basic auth without password", is_basic_without_password),
+    *CODE_SHAPES,
 )
 
 # Prefixes that identify a provider's token format. A generic rule never reports a value that starts with
