@@ -327,3 +327,24 @@ def test_sysprep_rule_keeps_to_answer_files(engine: Engine) -> None:
     assert not [f for f in _scan(engine, code, "opt/ansible/netapp_e_auth.py") if "sysprep" in f.rule_id]
     inf = "[GuiUnattended]\nAdminPassword=<gen:alnum:14>\n"
     assert [f.rule_id for f in _scan(engine, inf, "deploy/sysprep.inf")] == ["windows-unattend.sysprep-inf"]
+
+
+def test_yaml_module_documentation_block() -> None:
+    doc = b"DOCUMENTATION:\n  module: user\nEXAMPLES: |\n  - name: x\n    password: Hq7zLmw2xx\nRETURN:\n  a: b\n"
+    at = doc.index(b"    password")
+    assert noise.is_in_yaml_doc_block(doc, at)
+    config = b"services:\n  db:\n    password: Hq7zLmw2xx\n"
+    assert not noise.is_in_yaml_doc_block(config, config.index(b"    password"))
+
+
+def test_signed_urls() -> None:
+    assert samples.explain_signed_url("https://b.s3.amazonaws.com/k?X-Amz-Algorithm=x&X-Amz-Credential=")
+    assert samples.explain_signed_url("<code>https://a.blob.core.windows.net/c?sv=2021-06-08&se=2023-12-20T22:54:52Z"
+                                      "&sr=c&sig=")
+    assert samples.explain_signed_url("https://a.blob.core.windows.net/c?sv=2021-06-08&se=2999-01-01&sig=") is None
+    assert samples.explain_signed_url("aws_access_key_id = ") is None
+
+
+@pytest.mark.parametrize("value", ["123456abcdefg", "qwerty123456", "@PASSWORD", ".v1_secret"])
+def test_more_placeholder_shapes(value: str) -> None:
+    assert match_filter.detect_placeholder(value) is not None

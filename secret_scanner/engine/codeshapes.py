@@ -23,6 +23,7 @@ _ABBREVIATIONS = frozenset({"db", "pw", "pwd", "id", "url", "ssl", "tls", "dns",
                             "ctx", "cfg", "str", "num", "tmp", "ssh", "sql", "jwt", "http", "xml", "rpc", "crl",
                             "passwd", "html", "https"})
 _CONSONANTS = re.compile(r"[^aeiouy]{4,}")
+_RELATIVE_MODULE = re.compile(r"\.{1,2}[a-z_][a-z0-9_]*")
 _FORMAT_TOKEN = re.compile(r":[a-z]+(?:[-_][a-z]+)*")
 _SUBSTITUTION = re.compile(r"^`|^%\{[^}]{0,64}(?:\}|$)|^\{[A-Za-z_][\w.]{0,64}(?:[(\[]|$)")
 _SEGMENT = r"(?:v\d{1,2}(?:alpha|beta)?\d{0,2}|[a-z]+(?:[-_][a-z]+)*|\{\w+\})"
@@ -57,8 +58,9 @@ def is_snake_identifier(secret: str) -> bool:
 
 
 def is_attribute_chain(secret: str) -> bool:
-    """connection.password, options2?.onresumptiontoken, Jobs[-1].JobId, .models.v1_secret: code, not a value."""
-    return _CHAIN.fullmatch(secret) is not None and _is_wordy(secret, 3.0)
+    """connection.password, options2?.onresumptiontoken, Jobs[-1].JobId, .models.v1_secret, .v1_secret: code."""
+    shaped = _CHAIN.fullmatch(secret) is not None or _RELATIVE_MODULE.fullmatch(secret) is not None
+    return shaped and _is_wordy(secret, 3.0)
 
 
 def is_format_token(secret: str) -> bool:

@@ -24,7 +24,7 @@ _DOC_MARKER = re.compile(r"EXAMPLE|(?i:example|sample|dummy|placeholder|redacted
 _TEMPLATE = re.compile(
     r"^\$\{[^}]*\}?|^\$\([^)]*\)?|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_][A-Za-z0-9_()]*%$|^\{\{.*\}\}$|"
     r"^\{\{|\}\}$|^\{%|^<[^<>]*>$|^<%|^#\{[^}]*\}$|^@[A-Za-z_][A-Za-z0-9_]*@$|^\{[A-Za-z_][A-Za-z0-9_.-]*\}$|"
-    r"^__[A-Z0-9_]+__$|^\[\[.*\]\]$", re.DOTALL)
+    r"^__[A-Z0-9_]+__$|^\[\[.*\]\]$|^@[A-Z][A-Z0-9_]{2,}$", re.DOTALL)
 _ENV_LOOKUP = re.compile(
     r"os\.environ|os\.getenv|getenv\(|process\.env|ENV\[|ENV\.fetch|System\.getenv|Environment\."
     r"GetEnvironmentVariable|\$env:|secrets\.[A-Z_]|vault\(|lookup\(", re.IGNORECASE)
@@ -110,11 +110,27 @@ def is_sequential(secret: str) -> bool:
     lowered = secret.lower()
     if len(lowered) >= 4 and any(lowered in seq or lowered in seq[::-1] for seq in _SEQUENCES):
         return True
+    if _is_made_of_runs(lowered):
+        return True
     for start in range(0, len(lowered) - _SEQUENCE_RUN + 1):
         window = lowered[start:start + _SEQUENCE_RUN]
         if any(window in seq or window in seq[::-1] for seq in _SEQUENCES):
             return True
     return False
+
+
+def _is_made_of_runs(lowered: str) -> bool:
+    """123456abcdefg, qwerty123456: nothing but keyboard or alphabet runs of four or more."""
+    position = 0
+    while position < len(lowered):
+        length = 0
+        while position + length < len(lowered) and any(
+                lowered[position:position + length + 1] in seq for seq in _SEQUENCES):
+            length += 1
+        if length < 4:
+            return False
+        position += length
+    return len(lowered) >= 8
 
 
 def is_code_reference(secret: str) -> bool:

@@ -196,6 +196,18 @@ def is_documentation_place(lower_path: str) -> bool:
             or _DOC_FILE.search(name.rsplit(".", 1)[0]) is not None)
 
 
+_YAML_DOC_KEY = re.compile(rb"^(?:DOCUMENTATION|EXAMPLES|RETURN)[ \t]*:", re.MULTILINE)
+_TOP_LEVEL = re.compile(rb"^[^\s#-]", re.MULTILINE)
+_YAML_WINDOW = 64 * 1024
+
+
+def is_in_yaml_doc_block(data: bytes, line_start: int) -> bool:
+    """Under a top-level DOCUMENTATION:, EXAMPLES: or RETURN: key of a YAML file: the documentation sidecar of
+    an Ansible module (the YAML twin of a module docstring)."""
+    keys = list(_TOP_LEVEL.finditer(data, max(0, line_start - _YAML_WINDOW), line_start))
+    return bool(keys) and _YAML_DOC_KEY.match(data, keys[-1].start()) is not None
+
+
 def is_source_code(lower_path: str) -> bool:
     return lower_path.endswith(_SOURCE_SUFFIXES)
 
@@ -274,6 +286,9 @@ def assess(finding: Finding, rule: Rule, data: bytes, start: int, end: int) -> F
                 is_type_name_key(key) or is_non_credential_key(key) or is_request_token(key, secret))) or (
                 quote and is_cross_literal(prefix[:-1], quote)):
             return None
+    signed = samples.explain_signed_url(prefix)
+    if signed is not None:
+        return _lower(finding, signed)
     if rule.validator is not None or match_filter.has_provider_prefix(secret):
         return finding
     lower_path = finding.path.replace("\\", "/").lower()
@@ -293,6 +308,8 @@ def _explain_place(path: str, lower_path: str, data: bytes, line_start: int, sta
     if is_source_code(lower_path) and is_in_comment_or_docstring(data, line_start, start, prefix,
                                                                   lower_path.endswith((".py", ".pyi"))):
         return "in a comment or docstring of source code"
+    if lower_path.endswith((".yml", ".yaml")) and is_in_yaml_doc_block(data, line_start):
+        return "in the DOCUMENTATION/EXAMPLES/RETURN block of a module's YAML documentation"
     if is_collection_example(path):
         return "example or default of an installed Ansible collection"
     return None

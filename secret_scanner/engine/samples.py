@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import base64
 import binascii
+import datetime
 import json
 import re
 
@@ -121,3 +122,26 @@ def echoes_its_place(secret: str, lower_path: str, key: str | None) -> bool:
                 any(word.startswith(part) or part == word for word in words) and len(part) >= 4 for part in letters):
             return True
     return False
+
+
+# -- signed URLs ------------------------------------------------------------------------------------------
+
+_PRESIGNED_CREDENTIAL = re.compile(r"(?i)[?&;]x-amz-credential=$")
+_SAS_EXPIRY = re.compile(r"[?&;]se=(\d{4})-(\d{2})-(\d{2})")
+
+
+def explain_signed_url(prefix: str) -> str | None:
+    """Why a value inside a signed URL is no standing credential: an AWS presigned URL names its access key ID by
+    design (the secret key is not in it); an Azure SAS whose `se=` expiry date has passed no longer works."""
+    if _PRESIGNED_CREDENTIAL.search(prefix):
+        return "access key ID of a presigned URL (public by design; the secret key is not in it)"
+    url = (prefix[-1024:].split() or [""])[-1]
+    expiries = list(_SAS_EXPIRY.finditer(url))
+    if not expiries:
+        return None
+    expiry = expiries[-1]
+    try:
+        expires = datetime.date(int(expiry.group(1)), int(expiry.group(2)), int(expiry.group(3)))
+    except ValueError:
+        return None
+    return "expired SAS token" if expires < datetime.datetime.now(datetime.UTC).date() else None
