@@ -8,10 +8,14 @@ environment lookup, a masked or documentation value, code, UI text). They run on
 
 from __future__ import annotations
 
+import base64
+import binascii
 import math
 import re
 from collections import Counter
 from collections.abc import Callable
+
+from secret_scanner.engine.codeshapes import CODE_SHAPES
 
 # AWS's documentation keys (AKIAIOSFODNN7EXAMPLE, wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY) and friends.
 _DOC_MARKER = re.compile(r"EXAMPLE|(?i:example|sample|dummy|placeholder|redacted|changeme|change_me|"
@@ -20,7 +24,7 @@ _DOC_MARKER = re.compile(r"EXAMPLE|(?i:example|sample|dummy|placeholder|redacted
 _TEMPLATE = re.compile(
     r"^\$\{[^}]*\}?|^\$\([^)]*\)?|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_][A-Za-z0-9_()]*%$|^\{\{.*\}\}$|"
     r"^\{\{|\}\}$|^\{%|^<[^<>]*>$|^<%|^#\{[^}]*\}$|^@[A-Za-z_][A-Za-z0-9_]*@$|^\{[A-Za-z_][A-Za-z0-9_.-]*\}$|"
-    r"^__[A-Z0-9_]+__$|^\[\[.*\]\]$", re.DOTALL)
+    r"^__[A-Z0-9_]+__$|^\[\[.*\]\]$|^@[A-Z][A-Z0-9_]{2,}$", re.DOTALL)
 _ENV_LOOKUP = re.compile(
     r"os\.environ|os\.getenv|getenv\(|process\.env|ENV\[|ENV\.fetch|System\.getenv|Environment\."
     r"GetEnvironmentVariable|\$env:|secrets\.[A-Z_]|vault\(|lookup\(", re.IGNORECASE)
@@ -106,11 +110,27 @@ def is_sequential(secret: str) -> bool:
     lowered = secret.lower()
     if len(lowered) >= 4 and any(lowered in seq or lowered in seq[::-1] for seq in _SEQUENCES):
         return True
+    if _is_made_of_runs(lowered):
+        return True
     for start in range(0, len(lowered) - _SEQUENCE_RUN + 1):
         window = lowered[start:start + _SEQUENCE_RUN]
         if any(window in seq or window in seq[::-1] for seq in _SEQUENCES):
             return True
     return False
+
+
+def _is_made_of_runs(lowered: str) -> bool:
+    """123456abcdefg, qwerty123456: nothing but keyboard or alphabet runs of four or more."""
+    position = 0
+    while position < len(lowered):
+        length = 0
+        while position + length < len(lowered) and any(
+                lowered[position:position + length + 1] in seq for seq in _SEQUENCES):
+            length += 1
+        if length < 4:
+            return False
+        position += length
+    return len(lowered) >= 8
 
 
 def is_code_reference(secret: str) -> bool:
@@ -150,6 +170,25 @@ def is_test_value(secret: str) -> bool:
             and any(word.rstrip("0123456789") in _TEST_WORDS for word in words))
 
 
+_NAMES_ITS_KIND = re.compile(r"(?i)^[a-z]*(?:password|passwd|passwort|secret)[a-z]*$")
+
+
+def is_credential_word_value(secret: str) -> bool:
+    """randompassword, mysecret, SuperSecretPassword: letters only, and they name what should be there."""
+    return _NAMES_ITS_KIND.match(secret) is not None
+
+
+def is_basic_without_password(secret: str) -> bool:
+    """HTTP Basic of `client-id:` (an OAuth public client's ID and an empty password): no secret to replay."""
+    if len(secret) > 256 or len(secret) % 4:
+        return False
+    try:
+        decoded = base64.b64decode(secret, validate=True).decode("ascii")
+    except (binascii.Error, ValueError):
+        return False
+    return decoded.isprintable() and decoded.count(":") == 1 and decoded.endswith(":")
+
+
 def is_encrypted_value(secret: str) -> bool:
     """ENC(...), vault:v1:..., {cipher}...: encrypted at rest, not a usable secret."""
     return _ENCRYPTED.match(secret) is not None
@@ -171,6 +210,9 @@ PLACEHOLDER_FILTERS: tuple[tuple[str, Callable[[str], bool]], ...] = (
     ("i18n key", is_i18n_key),
     ("test value", is_test_value),
     ("encrypted value", is_encrypted_value),
+    ("names its kind", is_credential_word_value),
+    ("basic auth without password", is_basic_without_password),
+    *CODE_SHAPES,
 )
 
 # Prefixes that identify a provider's token format. A generic rule never reports a value that starts with

@@ -13,47 +13,27 @@ Two kinds, both small named predicates in the style of `filter.py`:
   validated material (a private key that parses, a checksummed token) and provider-prefixed tokens keep their
   confidence: a real key in a fixture is still a key.
 
-Published sample values (AWS's documentation keys, the Azurite storage-emulator key, the jwt.io token) are
-named, so a report can say "sample" instead of raising them or silently dropping them.
+Published sample values (AWS's documentation keys, the Azurite storage-emulator key, jwt.io tokens) are named
+(samples.py), so a report can say "sample" instead of raising them or silently dropping them. Documentation
+passwords (`Testing@123`, a value that repeats its directory name), minified code and source maps, and example
+playbooks shipped inside an installed Ansible collection are lowered too.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import functools
+import os
 import re
 
 from secret_scanner.catalog.rule import Rule
 from secret_scanner.engine import filters as match_filter
+from secret_scanner.engine import samples
 from secret_scanner.model import Confidence, Finding
 
-# -- published sample values ----------------------------------------------------------------------------
+# -- published sample values (samples.py) ------------------------------------------------------------
 
-_SAMPLES = {
-    "AKIAIOSFODNN7EXAMPLE": "AWS documentation access key",
-    "wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY": "AWS documentation secret key",
-    "AKIAI44QH8DHBEXAMPLE": "AWS documentation access key",
-    "je7MtGbClwBF/2Zp9Utk/h3yCo8nvbEXAMPLEKEY": "AWS documentation secret key",
-    "Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/K1SZFPTOtr/KBHBeksoGMGw==":
-        "Azurite / Azure Storage Emulator account key",
-    "C2y6yDjf5/R+ob0N8A7Cgv30VRDJIWEHLM+4QDU5DE2nQ9nDuVTqobD4b8mGGyPMbIZnqyMsEcaGQy67XIw/Jw==":
-        "Azure Cosmos DB Emulator key",
-    "2YotnFZFEjr1zCsicMWpAA": "RFC 6749 example access token",
-    "tGzv3JOkF0XG5Qx2TlKWIA": "RFC 6749 example refresh token",
-    "testing123": "FreeRADIUS documented default shared secret",
-}
-_SAMPLE_PREFIXES = {
-    # jwt.io's default token (HS256, "John Doe", iat 1516239022), copied into countless READMEs.
-    "eyJhbGciOiJIUzI1NiIsInR5cCI6IkpXVCJ9.eyJzdWIiOiIxMjM0NTY3ODkwIiwibmFtZSI6IkpvaG4gRG9lIiwiaWF0IjoxNTE2MjM5MDIyfQ":
-        "jwt.io sample token",
-}
-
-
-def name_published_sample(secret: str) -> str | None:
-    """The name of a published sample or development value (docs keys, emulator keys), else None."""
-    name = _SAMPLES.get(secret)
-    if name is not None:
-        return name
-    return next((label for prefix, label in _SAMPLE_PREFIXES.items() if secret.startswith(prefix)), None)
+name_published_sample = samples.name_published_sample
 
 
 def mark_sample(finding: Finding, sample: str | None) -> Finding:
@@ -154,6 +134,9 @@ _NON_CREDENTIAL_TOKENS = frozenset({
 })
 
 
+_NON_CREDENTIAL_KEYS = frozenset({"verificationtoken"})
+
+
 def extract_key(prefix: str) -> str | None:
     """The key name right before the value on its line (`"clientRequestToken": "` -> clientRequestToken)."""
     match = _KEY_BEFORE.search(prefix[-200:])
@@ -168,6 +151,11 @@ def is_annotation_line(prefix: str) -> bool:
 def is_type_name_key(key: str) -> bool:
     """"AWS::ApiGateway::ApiKey": ... -- the key is a resource type name, the value is no credential."""
     return "::" in key
+
+
+def is_non_credential_key(key: str) -> bool:
+    """VerificationToken (SES and DNS domain verification): a value published in DNS, not a credential."""
+    return "".join(split_words(key)).endswith(tuple(_NON_CREDENTIAL_KEYS))
 
 
 def is_request_token(key: str, secret: str) -> bool:
@@ -208,6 +196,18 @@ def is_documentation_place(lower_path: str) -> bool:
             or _DOC_FILE.search(name.rsplit(".", 1)[0]) is not None)
 
 
+_YAML_DOC_KEY = re.compile(rb"^(?:DOCUMENTATION|EXAMPLES|RETURN)[ \t]*:", re.MULTILINE)
+_TOP_LEVEL = re.compile(rb"^[^\s#-]", re.MULTILINE)
+_YAML_WINDOW = 64 * 1024
+
+
+def is_in_yaml_doc_block(data: bytes, line_start: int) -> bool:
+    """Under a top-level DOCUMENTATION:, EXAMPLES: or RETURN: key of a YAML file: the documentation sidecar of
+    an Ansible module (the YAML twin of a module docstring)."""
+    keys = list(_TOP_LEVEL.finditer(data, max(0, line_start - _YAML_WINDOW), line_start))
+    return bool(keys) and _YAML_DOC_KEY.match(data, keys[-1].start()) is not None
+
+
 def is_source_code(lower_path: str) -> bool:
     return lower_path.endswith(_SOURCE_SUFFIXES)
 
@@ -231,6 +231,38 @@ def is_in_comment_or_docstring(data: bytes, line_start: int, offset: int, prefix
     return bool(open_quote)
 
 
+_MINIFIED_SUFFIXES = (".map", ".min.js", ".min.mjs", ".min.cjs", ".min.css", ".bundle.js")
+_MINIFIED_LINE = 1000
+# Where a collection keeps what it shows rather than what it runs: example playbooks and role defaults.
+_COLLECTION_EXAMPLE_DIRS = frozenset({"playbooks", "examples", "roles"})
+
+
+def is_minified(lower_path: str, data: bytes, line_start: int, end: int) -> bool:
+    """A source map, a .min.js bundle, or a line longer than 1,000 characters: generated code, not config."""
+    if lower_path.endswith(_MINIFIED_SUFFIXES):
+        return True
+    line_end = data.find(b"\n", end, line_start + _MINIFIED_LINE + 1)
+    return line_end < 0 and len(data) > line_start + _MINIFIED_LINE
+
+
+def is_collection_example(path: str) -> bool:
+    """A file under playbooks/, examples/ or roles/ of an Ansible collection that ships a galaxy.yml or an
+    installed MANIFEST.json + FILES.json: third-party example and default values, like a package's docs."""
+    parts = path.replace("\\", "/").split("/")
+    return any(part.lower() in _COLLECTION_EXAMPLE_DIRS and _is_collection_root("/".join(parts[:index]))
+               for index, part in enumerate(parts[:-1]) if index > 0)
+
+
+@functools.lru_cache(maxsize=4096)
+def _is_collection_root(directory: str) -> bool:
+    def is_file(name: str) -> bool:
+        try:
+            return os.path.isfile(os.path.join(directory, name)) and not os.path.islink(os.path.join(directory, name))
+        except (OSError, ValueError):
+            return False
+    return is_file("galaxy.yml") or (is_file("MANIFEST.json") and is_file("FILES.json"))
+
+
 # -- one finding ----------------------------------------------------------------------------------------
 
 def _line_prefix(data: bytes, start: int) -> tuple[int, str]:
@@ -243,27 +275,52 @@ def assess(finding: Finding, rule: Rule, data: bytes, start: int, end: int) -> F
     if finding.note:
         return finding  # a named sample: already low, already explained
     line_start, prefix = _line_prefix(data, start)
+    secret = data[start:end].decode("utf-8", "replace")
+    key = extract_key(prefix)
     if rule.generic:
-        key = extract_key(prefix)
         quote = prefix[-1:] if prefix[-1:] in ("'", '"') else ""
         closing = data[end:end + 1].decode("ascii", "replace")
         if quote and closing in ("'", '"') and closing != quote:
             return None  # "...' is no string literal: the value runs between two literals
-        if is_annotation_line(prefix) or (key is not None and (is_type_name_key(key) or is_request_token(
-                key, data[start:end].decode("utf-8", "replace")))) or (quote and is_cross_literal(prefix[:-1], quote)):
+        if is_annotation_line(prefix) or (key is not None and (
+                is_type_name_key(key) or is_non_credential_key(key) or is_request_token(key, secret))) or (
+                quote and is_cross_literal(prefix[:-1], quote)):
             return None
-    secret = data[start:end].decode("utf-8", "replace")
+    signed = samples.explain_signed_url(prefix)
+    if signed is not None:
+        return _lower(finding, signed)
     if rule.validator is not None or match_filter.has_provider_prefix(secret):
         return finding
     lower_path = finding.path.replace("\\", "/").lower()
+    why = _explain_place(finding.path, lower_path, data, line_start, start, prefix)
+    if why is None and rule.generic:
+        why = _explain_generic_value(lower_path, data, line_start, end, secret)
+    if why is None and samples.is_sample_password(secret):
+        why = "a documentation or sample password"
+    if why is None and samples.echoes_its_place(secret, lower_path, key):
+        why = "the value repeats its place (a product or key name): a sample value"
+    return finding if why is None else _lower(finding, why)
+
+
+def _explain_place(path: str, lower_path: str, data: bytes, line_start: int, start: int, prefix: str) -> str | None:
     if is_documentation_place(lower_path):
-        return _lower(finding, "documentation, example or test file")
+        return "documentation, example or test file"
     if is_source_code(lower_path) and is_in_comment_or_docstring(data, line_start, start, prefix,
                                                                   lower_path.endswith((".py", ".pyi"))):
-        return _lower(finding, "in a comment or docstring of source code")
-    if rule.generic and is_uuid(secret):
-        return _lower(finding, "a UUID: more often an identifier than a credential")
-    return finding
+        return "in a comment or docstring of source code"
+    if lower_path.endswith((".yml", ".yaml")) and is_in_yaml_doc_block(data, line_start):
+        return "in the DOCUMENTATION/EXAMPLES/RETURN block of a module's YAML documentation"
+    if is_collection_example(path):
+        return "example or default of an installed Ansible collection"
+    return None
+
+
+def _explain_generic_value(lower_path: str, data: bytes, line_start: int, end: int, secret: str) -> str | None:
+    if is_minified(lower_path, data, line_start, end):
+        return "minified code or source map"
+    if is_uuid(secret):
+        return "a UUID: more often an identifier than a credential"
+    return None
 
 
 def _lower(finding: Finding, why: str) -> Finding:
