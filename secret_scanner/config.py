@@ -29,7 +29,7 @@ class Config:
     # What is reported: findings below either floor are only counted (report stats.below_threshold).
     min_confidence: str = DEFAULT_MIN_CONFIDENCE
     min_severity: str = DEFAULT_MIN_SEVERITY
-    # h-remember: how often active findings are announced again (0: every run); fingerprints the fleet accepts.
+    # how often active findings are announced again (0: every run); fingerprints the fleet accepts.
     resend_active_hours: float = 24.0
     ignore_fingerprints: tuple[str, ...] = ()
     # Archive limits (engine/archives.py ArchiveLimits); archive_max_depth = 0 leaves archives unopened.
@@ -118,7 +118,7 @@ def _read_choice(data: dict[str, object], key: str, choices: tuple[str, ...], de
     if not isinstance(value, str) or value not in choices:
         raise ConfigError(f"config file {path}: {key} must be one of {', '.join(choices)}")
     return value
-# h-remember: the lifecycle's resend interval and the fleet's accepted fingerprints --------------------------
+# The lifecycle's resend interval and the fleet's accepted fingerprints --------------------------
 
 
 def _read_hours(data: dict[str, object], path: Path) -> float:
@@ -137,7 +137,7 @@ def _read_fingerprints(data: dict[str, object], path: Path) -> tuple[str, ...]:
     return tuple(v.lower() for v in values)
 
 
-# h-archives: archive limits, read like the other limits (positive numbers; depth may be 0 to turn them off).
+# Archive limits, read like the other limits (positive numbers; depth may be 0 to turn them off).
 _ARCHIVE_KEYS = ("archive_max_depth", "archive_max_members", "archive_max_bytes", "archive_max_ratio",
                  "archive_max_seconds")
 

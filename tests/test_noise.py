@@ -228,7 +228,7 @@ def test_a_live_secret_beside_a_sample_key_id_stays_live(engine: Engine) -> None
     assert any(f.note for f in found.values())
 
 
-# -- h-noise2: code shapes, sample passwords, places of generated and vendored text ------------------------
+# -- code shapes, sample passwords, places of generated and vendored text ------------------------
 
 @pytest.mark.parametrize("value", ["set_admin", "_password", "current_password", "_auth_user_id", "db_passwd",
                                    "options2?.onresumptiontoken", "Jobs[-1].JobId", ".models.v1_secret",

@@ -1,4 +1,4 @@
-"""CI / developer-platform rule families (branch h-rulesA) beyond their own examples: tokens glued inside longer
+"""CI / developer-platform rule families beyond their own examples: tokens glued inside longer
 words are not reported, and where two of these rules could claim one span the more specific one wins.
 
 Every value is a `<gen:...>` specimen expanded at test time (no live-format token in git).

@@ -1,4 +1,4 @@
-"""Catalog rules of branch h-rulesC (cloud, data, payment and AI provider families): the bech32 specimen class
+"""Catalog rules (cloud, data, payment and AI provider families): the bech32 specimen class
 and the shapes the context rules must (and must not) read, beyond each rule's own examples."""
 
 from __future__ import annotations

@@ -1,4 +1,4 @@
-"""Issue #8 (branch h-rulesD): the widened provider rules and the "known prefix, unexpected shape" rules.
+"""Issue #8: the widened provider rules and the "known prefix, unexpected shape" rules.
 
 Each new validator accepts generated good values and rejects a flipped character; every provider prefix the
 generic rules step aside for is still reported (at low confidence) when its provider rule rejects the value;

@@ -40,7 +40,7 @@ _CLASSES = {
     "b64url": string.ascii_letters + string.digits + "-_",
     "base32": string.ascii_uppercase + "234567",
     "ascii": string.ascii_letters + string.digits + "!#%&()*+,-./:;=?@[]^_{|}~",
-    "bech32": "qpzry9x8gf2tvdw0s3jn54khce6mua7l", "BECH32": "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",  # h-rulesC: age keys
+    "bech32": "qpzry9x8gf2tvdw0s3jn54khce6mua7l", "BECH32": "QPZRY9X8GF2TVDW0S3JN54KHCE6MUA7L",  # age keys
 }
 
 
@@ -264,7 +264,7 @@ def _aws_bedrock(rng: random.Random, _: str | None) -> str:
 _MAKERS.update({"discord-bot": _discord_bot, "aws-bedrock": _aws_bedrock})
 
 
-# --- h-rulesD specimen kinds: PyPI macaroons, Azure identifiable keys ---------------------------------------
+# --- Specimen kinds: PyPI macaroons, Azure identifiable keys ---------------------------------------
 def _macaroon_field(kind: int, value: bytes) -> bytes:
     # Field type and length are LEB128 varints; every length used here fits in one or two bytes.
     size = len(value)

@@ -152,7 +152,7 @@ def validate(name: str, secret: str) -> bool:
     return VALIDATORS[name](secret)
 
 
-# --- h-rulesD validators: PyPI macaroons, Azure identifiable keys -------------------------------------------
+# --- Validators: PyPI macaroons, Azure identifiable keys -------------------------------------------
 
 _MACAROON_LOCATIONS = (b"pypi.org", b"test.pypi.org")
 _MACAROON_MAX_BYTES = 4096

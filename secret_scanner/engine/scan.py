@@ -45,7 +45,7 @@ class ScanOptions:
     # reports everything; the CLI and the fleet config default to model.DEFAULT_MIN_CONFIDENCE.
     min_confidence: Confidence = Confidence.LOW
     min_severity: Severity = Severity.LOW
-    # h-remember: gitignore-style patterns per root, the scan state, and where progress goes.
+    # gitignore-style patterns per root, the scan state, and where progress goes.
     ignore: RootIgnorer | None = None
     memory: FileMemory | None = None
     progress: ProgressSink | None = None

@@ -249,7 +249,7 @@ def _encode_context(context: Mapping[str, object] | None) -> str:
     return json.dumps(kept, ensure_ascii=False, separators=(",", ":"), sort_keys=True)
 
 
-# h-remember: the finding lifecycle and progress events ---------------------------------------------------
+# The finding lifecycle and progress events ---------------------------------------------------
 
 
 def resolved_message(rule_id: str, path: str, line: int, fingerprint: str, redacted: str, reason: str,

@@ -45,7 +45,7 @@ class JobSettings:
     run_id: str
     event_topic: str | None
     max_finding_messages: int = 100
-    # h-remember: what earlier runs announced (None: every finding every run), and progress events.
+    # what earlier runs announced (None: every finding every run), and progress events.
     lifecycle: Lifecycle | None = None
     progress: JobProgress | None = None
 

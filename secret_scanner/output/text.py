@@ -64,7 +64,7 @@ def render_catalog(rules: Iterable[Rule]) -> str:
     return "\n".join(lines) + "\n"
 
 
-# h-archives: the archive part of the summary line, only when an archive was met.
+# The archive part of the summary line, only when an archive was met.
 def describe_archives(stats: ScanStats) -> str:
     if not stats.archives_scanned and not stats.skip_reasons:
         return ""
