@@ -1,4 +1,4 @@
-"""The one error-handling shell of all three programs (SecretScanner, secret-scanner-jobs, -deploy).
+"""The one error-handling shell of every program (SecretScanner, secret-scanner-jobs, -deploy, -devagent).
 
 run_program() parses argv and runs a program's body, and is the only place that turns an outcome into an exit
 code: argparse's SystemExit becomes the usage code (argparse already printed why), Ctrl-C the interrupted code
