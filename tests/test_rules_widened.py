@@ -135,12 +135,12 @@ def test_every_generic_step_aside_prefix_has_a_sample() -> None:
 
 @pytest.mark.parametrize("prefix", sorted(UNEXPECTED))
 @pytest.mark.parametrize("template", ["export API_TOKEN={}\n", "password = \"{}\"\n"])
-def test_known_prefix_with_unexpected_shape_is_reported_once_at_low(engine: Engine, prefix: str,
+def test_known_prefix_with_unexpected_shape_is_reported_once_below_the_provider_rule(engine: Engine, prefix: str,
                                                                    template: str) -> None:
     value = specimen.expand(UNEXPECTED[prefix], random.Random(prefix))
     findings = engine.scan_bytes(template.format(value).encode(), "srv/app/.env")
     assert [(f.rule_id.endswith(".unexpected-format"), f.confidence, f.length) for f in findings] == [
-        (True, "low", len(value))]
+        (True, "medium", len(value))]
 
 
 @pytest.mark.parametrize("value", [
@@ -170,7 +170,7 @@ def test_failed_checksum_is_unexpected_format_and_vetoes_generic_rules(engine: E
     assert not validator.validate("npm_crc32", bad)
     findings = engine.scan_bytes(f"NPM_PASSWORD={bad}\nsecret_key = {bad}\n".encode(), "srv/app/.env")
     assert [(f.line, f.rule_id, f.confidence) for f in findings] == [
-        (1, "npm.unexpected-format", "low"), (2, "npm.unexpected-format", "low")]
+        (1, "npm.unexpected-format", "medium"), (2, "npm.unexpected-format", "medium")]
 
 
 # -- widened provider shapes ------------------------------------------------------------------------------

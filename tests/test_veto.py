@@ -30,7 +30,7 @@ def test_valid_token_found_once_by_its_specific_rule(engine: Engine, template: s
 def test_bad_checksum_token_is_not_picked_up_by_generic_rules(engine: Engine, template: str) -> None:
     bad = _corrupt_checksum(make("github", "ghp_"))
     findings = engine.scan_bytes(template.format(bad).encode(), "home/u/.bash_history")
-    assert [(f.rule_id, f.confidence) for f in findings] == [("github.unexpected-format", "low")]
+    assert [(f.rule_id, f.confidence) for f in findings] == [("github.unexpected-format", "medium")]
 
 
 def test_generic_password_elsewhere_on_the_line_still_found(engine: Engine) -> None:

@@ -43,6 +43,8 @@ class Rule:
     allow_patterns: tuple[str, ...] = ()
     placeholder_filter: bool = True
     generic: bool = False
+    # A catch-all for a provider's known prefix: loses every overlap to a provider rule, wins over generic ones.
+    fallback: bool = False
     path_patterns: tuple[str, ...] = ()
     references: tuple[str, ...] = ()
     examples: tuple[str, ...] = ()
@@ -83,8 +85,8 @@ class Rule:
 
     @property
     def rank(self) -> tuple[int, int, int]:
-        """Who wins an overlap: specific before generic, then higher confidence, then higher severity."""
-        return (0 if self.generic else 1, self.confidence.rank, self.severity.rank)
+        """Who wins an overlap: specific before fallback before generic, then confidence, then severity."""
+        return (0 if self.generic else 1 if self.fallback else 2, self.confidence.rank, self.severity.rank)
 
     def applies_to(self, lower_path: str) -> bool:
         return not self.path_regexes or any(p.search(lower_path) for p in self.path_regexes)

@@ -13,7 +13,7 @@ from secret_scanner.model import CONFIDENCES, SEVERITIES, Confidence, Severity
 _ID = re.compile(r"^[a-z0-9][a-z0-9_-]*(?:\.[a-z0-9][a-z0-9_-]*)+$")
 _KNOWN_KEYS = frozenset({
     "id", "title", "severity", "confidence", "pattern", "keywords", "ignore_case", "multiline", "min_entropy",
-    "validator", "stopwords", "allow_patterns", "placeholder_filter", "generic", "path_patterns",
+    "validator", "stopwords", "allow_patterns", "placeholder_filter", "generic", "fallback", "path_patterns",
     "description", "references", "examples", "negative_examples", "example_path", "pair",
 })
 
@@ -96,6 +96,7 @@ def parse_rule(table: Any, source: str) -> Rule:
         allow_patterns=strings("allow_patterns"),
         placeholder_filter=flag("placeholder_filter", True),
         generic=flag("generic", False),
+        fallback=flag("fallback", False),
         path_patterns=path_patterns,
         references=strings("references"),
         examples=examples,
