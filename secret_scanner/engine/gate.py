@@ -13,9 +13,9 @@ findings by construction; tests/test_engine_equivalence.py checks it.
 
 from __future__ import annotations
 
+import importlib
 import logging
 import re
-import re._constants as sre_constants
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -161,7 +161,9 @@ def _guess_mode(gate: bytes) -> str:
     """The gate mode Hyperscan will take `gate` in, from Python's parse of it: a lookahead or lookbehind only
     as a prefilter, a start anchor after the start not at all. A wrong guess only costs time: the compile
     fails and every rule is probed."""
-    import re._parser as sre_parse  # the stdlib parser: exact about what is an assertion or an anchor
+    # The stdlib parser (no stubs: typed Any): exact about what is an assertion or an anchor.
+    sre_parse: Any = importlib.import_module("re._parser")
+    sre_constants: Any = importlib.import_module("re._constants")
 
     try:
         top = sre_parse.parse(gate)
