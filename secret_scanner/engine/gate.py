@@ -13,7 +13,9 @@ findings by construction; tests/test_engine_equivalence.py checks it.
 
 from __future__ import annotations
 
+import importlib
 import logging
+import re
 from collections.abc import Sequence
 from typing import Any, Protocol
 
@@ -62,29 +64,18 @@ class HyperscanGate:
         self.database: Any = None
         if not rules:
             return
-        self._database = self.database = self._compile_exact(rules)
-        if self._database is not None:
-            self.modes = {rule.id: "exact" for rule in rules}
+        fast = self._compile_exact(rules)
+        if fast is not None:
+            self._database, self.modes = fast
+            self.database = self._database
             return
-        expressions: list[bytes] = []
-        ids: list[int] = []
-        flags: list[int] = []
-        for index, rule in enumerate(rules):
+        for rule in rules:
             compiled = self._compile_one(rule)
             if compiled is None:
                 self.modes[rule.id] = "keywords"
-                for keyword in rule.keyword_bytes:
-                    expressions.append(_escape_literal(keyword))
-                    ids.append(index)
-                    flags.append(hyperscan.HS_FLAG_SINGLEMATCH | hyperscan.HS_FLAG_CASELESS)
             else:
-                expression, flag = compiled
-                self.modes[rule.id] = "prefilter" if flag & hyperscan.HS_FLAG_PREFILTER else "exact"
-                expressions.append(expression)
-                ids.append(index)
-                flags.append(flag)
-        self._database = self.database = hyperscan.Database(mode=hyperscan.HS_MODE_BLOCK)
-        self._database.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
+                self.modes[rule.id] = "prefilter" if compiled[1] & hyperscan.HS_FLAG_PREFILTER else "exact"
+        self._database = self.database = self._compile_modes(rules, [self.modes[r.id] for r in rules])
 
     @classmethod
     def from_database(cls, database: Any, modes: dict[str, str], rules: Sequence[Rule], hyperscan: Any
@@ -107,15 +98,33 @@ class HyperscanGate:
             flags |= hs.HS_FLAG_MULTILINE
         return flags
 
-    def _compile_exact(self, rules: Sequence[Rule]) -> Any:
-        """The common case, cheaply: every pattern compiles as it is (then no per-rule probing is needed)."""
-        hs = self._hs
+    def _compile_exact(self, rules: Sequence[Rule]) -> tuple[Any, dict[str, str]] | None:
+        """The common cases, cheaply, in one compile without per-rule probing: every pattern as it is, or the
+        modes guessed from the pattern (a zero-width assertion: prefilter; an embedded start anchor: keywords;
+        Hyperscan rejects both, slowly). None when that does not compile (then each rule is probed)."""
+        guess = [_guess_mode(rule.gate) for rule in rules]
         try:
-            database = hs.Database(mode=hs.HS_MODE_BLOCK)
-            database.compile(expressions=[r.gate for r in rules], ids=list(range(len(rules))),
-                             elements=len(rules), flags=[self._base_flags(r) for r in rules])
-        except hs.error:
+            return self._compile_modes(rules, guess), {r.id: mode for r, mode in zip(rules, guess, strict=True)}
+        except self._hs.error:
             return None
+
+    def _compile_modes(self, rules: Sequence[Rule], modes: Sequence[str]) -> Any:
+        hs = self._hs
+        expressions: list[bytes] = []
+        ids: list[int] = []
+        flags: list[int] = []
+        for index, (rule, mode) in enumerate(zip(rules, modes, strict=True)):
+            if mode == "keywords":
+                for keyword in rule.keyword_bytes:
+                    expressions.append(_escape_literal(keyword))
+                    ids.append(index)
+                    flags.append(hs.HS_FLAG_SINGLEMATCH | hs.HS_FLAG_CASELESS)
+            else:
+                expressions.append(rule.gate)
+                ids.append(index)
+                flags.append(self._base_flags(rule) | (hs.HS_FLAG_PREFILTER if mode == "prefilter" else 0))
+        database = hs.Database(mode=hs.HS_MODE_BLOCK)
+        database.compile(expressions=expressions, ids=ids, elements=len(expressions), flags=flags)
         return database
 
     def _compile_one(self, rule: Rule) -> tuple[bytes, int] | None:
@@ -146,6 +155,34 @@ class HyperscanGate:
             log.warning("Hyperscan scan failed (%s); this block is gated by keywords", exc)
             return self._fallback.select(block)
         return sorted(hits)
+
+
+def _guess_mode(gate: bytes) -> str:
+    """The gate mode Hyperscan will take `gate` in, from Python's parse of it: a lookahead or lookbehind only
+    as a prefilter, a start anchor after the start not at all. A wrong guess only costs time: the compile
+    fails and every rule is probed."""
+    # The stdlib parser (no stubs: typed Any): exact about what is an assertion or an anchor.
+    sre_parse: Any = importlib.import_module("re._parser")
+    sre_constants: Any = importlib.import_module("re._constants")
+
+    try:
+        top = sre_parse.parse(gate)
+    except (re.error, RecursionError, ValueError, OverflowError):
+        return "exact"
+    starts = (sre_constants.AT_BEGINNING, sre_constants.AT_BEGINNING_STRING)
+    embedded_anchor = any(op == sre_constants.AT and av in starts for op, av in list(top)[1:])
+    lookaround = False
+    pending = [top]
+    while pending:
+        for op, av in pending.pop():
+            if op in (sre_constants.ASSERT, sre_constants.ASSERT_NOT):
+                lookaround = True
+            for item in av if isinstance(av, (tuple, list)) else (av,):
+                if isinstance(item, sre_parse.SubPattern):
+                    pending.append(item)
+                elif isinstance(item, (tuple, list)):
+                    pending.extend(x for x in item if isinstance(x, sre_parse.SubPattern))
+    return "keywords" if embedded_anchor else "prefilter" if lookaround else "exact"
 
 
 def _escape_literal(keyword: bytes) -> bytes:
