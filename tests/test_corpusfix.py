@@ -36,3 +36,48 @@ def test_provider_rules_are_at_least_as_confident_as_the_generic_rules() -> None
               and rule.confidence.rank < generic_floor]
     assert generic_floor >= Confidence.MEDIUM.rank
     assert weaker == []
+
+
+# The shared key/value separator of the provider context rules: besides `NAME=value`, `NAME: value` and
+# `"NAME" => "value"`, a value is also assigned by a call (`os.environ.setdefault("NAME", "value")`,
+# `getenv("NAME", "default")`), by subscript (`os.environ["NAME"] = "value"`), by .NET appSettings
+# (`<add key="NAME" value="..."/>`) and by a shell command with a quoted argument (fish `set -gx NAME "value"`).
+@pytest.mark.parametrize(("text", "rule_id"), [
+    ('''os.environ.setdefault("HEROKU_API_KEY", "<gen:uuid>")''', "heroku.legacy-api-key"),
+    ('''os.environ["HEROKU_API_KEY"] = "<gen:uuid>"''', "heroku.legacy-api-key"),
+    ('''token = os.getenv("JENKINS_TOKEN", "11<gen:hex:32>")''', "jenkins.api-token"),
+    ('''os.environ.setdefault("INFISICAL_CLIENT_SECRET", "<gen:hex:64>")''', "infisical.client-secret"),
+    ('''    <add key="sonarLogin" value="<gen:hex:40>" />''', "sonar.legacy-token"),
+    ('''- cmd: set -gx PAGERDUTY_ROUTING_KEY "<gen:hex:32>"''', "pagerduty.integration-key"),
+])
+def test_provider_values_assigned_by_call_subscript_appsetting_or_command(
+        engine: Engine, text: str, rule_id: str) -> None:
+    found = [finding.rule_id for finding in _scan(engine, text, "home/alice/app/settings.txt")]
+    assert found == [rule_id]
+
+
+@pytest.mark.parametrize("text", [
+    '''os.environ.setdefault("HEROKU_API_KEY", "")''',
+    '''os.environ.setdefault("HEROKU_API_KEY", os.environ["DEFAULT"])''',
+    '''    <add key="sonarLogin" value="" />''',
+    '''set -gx PAGERDUTY_ROUTING_KEY $ROUTING''',
+])
+def test_empty_or_indirect_values_stay_quiet(engine: Engine, text: str) -> None:
+    assert _scan(engine, text, "home/alice/app/settings.txt") == []
+
+
+def test_sumo_logic_collector_token_may_hold_base64_slashes(engine: Engine) -> None:
+    # The HTTP source URL ends in a base64 token (help.sumologic.com, "HTTP Logs and Metrics Source"); the
+    # standard base64 alphabet has `/`, so a slash inside the token must not end the match.
+    url = ("https://endpoint5.collection.us2.sumologic.com/receiver/v1/http/"
+           "<gen:alnum:14>/<gen:alnum:10>/<gen:alnum:30>/<gen:alnum:20>==")
+    findings = _scan(engine, f'SUMO_URL = "{url}"', "home/alice/app/settings.txt")
+    assert [finding.rule_id for finding in findings] == ["sumologic.collector-url"]
+    assert findings[0].length > 100
+
+
+def test_snyk_cli_config_token_only_in_the_cli_config_file(engine: Engine) -> None:
+    text = '{\n  "api": "<gen:uuid>",\n  "org": "acme"\n}'
+    assert [f.rule_id for f in _scan(engine, text, "home/alice/.config/configstore/snyk.json")] == [
+        "snyk.cli-config-token"]
+    assert [f.rule_id for f in _scan(engine, text, "home/alice/app/package.json")] == []
