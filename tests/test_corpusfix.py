@@ -81,3 +81,23 @@ def test_snyk_cli_config_token_only_in_the_cli_config_file(engine: Engine) -> No
     assert [f.rule_id for f in _scan(engine, text, "home/alice/.config/configstore/snyk.json")] == [
         "snyk.cli-config-token"]
     assert [f.rule_id for f in _scan(engine, text, "home/alice/app/package.json")] == []
+
+
+@pytest.mark.parametrize("text", [
+    '''export REDIS_PASSWORD="change-me-please"''',
+    '''db_password = change-me-please''',
+    '''OKTA_API_TOKEN = "[OKTA_API_TOKEN]"''',
+    '''NOTION_TOKEN: "[NOTION_TOKEN]"''',
+    '''SECRET_ARN=arn:aws:secretsmanager:eu-west-1:<gen:digits:12>:secret:prod/app/api-token-<gen:alnum:6>''',
+])
+def test_placeholders_and_resource_names_are_not_secrets(engine: Engine, text: str) -> None:
+    assert _scan(engine, text, "home/alice/app/settings.txt") == []
+
+
+@pytest.mark.parametrize("text", [
+    '''db_password = Exchange-<gen:alnum:12>''',
+    '''OKTA_API_TOKEN = "[<gen:alnum:24>]"''',
+    '''API_SECRET=<gen:alnum:32>''',
+])
+def test_values_near_those_shapes_are_still_secrets(engine: Engine, text: str) -> None:
+    assert len(_scan(engine, text, "home/alice/app/settings.txt")) == 1
