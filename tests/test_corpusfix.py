@@ -101,3 +101,36 @@ def test_placeholders_and_resource_names_are_not_secrets(engine: Engine, text: s
 ])
 def test_values_near_those_shapes_are_still_secrets(engine: Engine, text: str) -> None:
     assert len(_scan(engine, text, "home/alice/app/settings.txt")) == 1
+
+
+@pytest.mark.parametrize(("text", "rule_id"), [
+    # `Get-ChildItem Env: | Out-File`: PowerShell's Name/Value table pads the name with spaces.
+    ('''JENKINS_API_TOKEN              11<gen:hex:32>''', "jenkins.api-token"),
+    ('''NETLIFY_AUTH_TOKEN             <gen:alnum:43>''', "netlify.legacy-token"),
+    # A Spring/Java properties key spelled with dots.
+    ('''railway.token=<gen:uuid>''', "railway.project-token"),
+    # Dropbox tokens are base64url throughout, so the 11 characters before the A-run may hold - or _.
+    ("""[Environment]::SetEnvironmentVariable('DROPBOX_ACCESS_TOKEN', '<gen:alnum:2>-<gen:alnum:8>"""
+     """AAAAAAAAAA<gen:alnum:20>_<gen:alnum:22>', 'User')""", "dropbox.long-lived-token"),
+])
+def test_table_dumps_dotted_keys_and_base64url_tokens(engine: Engine, text: str, rule_id: str) -> None:
+    assert [finding.rule_id for finding in _scan(engine, text, "home/alice/app/settings.txt")] == [rule_id]
+
+
+def test_discord_token_on_the_line_after_its_plist_key(engine: Engine) -> None:
+    text = ("<dict>\n\t<key>APIToken</key>\n\t<string><gen:discord-bot></string>\n</dict>")
+    findings = _scan(engine, text, "Users/carol/Library/Preferences/com.acme.sync.plist")
+    assert [finding.rule_id for finding in findings] == ["discord.bot-token"]
+    assert findings[0].line == 3
+
+
+def test_table_padding_does_not_join_a_name_to_prose(engine: Engine) -> None:
+    assert _scan(engine, "JENKINS_API_TOKEN              see the vault entry", "home/alice/env.txt") == []
+
+
+def test_escaped_encrypted_pkcs8_in_a_box_jwt_config(engine: Engine) -> None:
+    text = ('{\n  "boxAppSettings": {\n    "appAuth": {\n      "publicKeyID": "<gen:lower:8>",\n'
+            '      "privateKey": "<gen:pem-escaped:encrypted-pkcs8>",\n      "passphrase": "<gen:hex:32>"\n'
+            '    }\n  }\n}')
+    rule_ids = [finding.rule_id for finding in _scan(engine, text, "home/alice/Downloads/123_abc_config.json")]
+    assert "private-key.escaped-encrypted-pkcs8" in rule_ids
