@@ -134,3 +134,20 @@ def test_escaped_encrypted_pkcs8_in_a_box_jwt_config(engine: Engine) -> None:
             '    }\n  }\n}')
     rule_ids = [finding.rule_id for finding in _scan(engine, text, "home/alice/Downloads/123_abc_config.json")]
     assert "private-key.escaped-encrypted-pkcs8" in rule_ids
+
+
+@pytest.mark.parametrize("text", [
+    '''drift vpn password: <gen:lower:3>A<gen:lower:2>.n<gen:upper:1><gen:lower:1>3_<gen:lower:1>G''',
+    '''SECRET_KEY=Tiger<gen:lower:3><gen:digits:4>$''',
+])
+def test_random_passwords_with_a_dot_or_a_trailing_dollar_are_secrets(engine: Engine, text: str) -> None:
+    assert len(_scan(engine, text, "home/judy/Desktop/passwords.txt")) == 1
+
+
+@pytest.mark.parametrize("text", [
+    '''password = settings.dbPassword2''',
+    '''password = Config.DB_PASS''',
+    '''SECRET_KEY=$SECRET_KEY_FROM_VAULT''',
+])
+def test_attribute_chains_and_variables_stay_quiet(engine: Engine, text: str) -> None:
+    assert _scan(engine, text, "home/judy/app/settings.txt") == []
