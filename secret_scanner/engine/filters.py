@@ -18,13 +18,13 @@ from collections.abc import Callable
 from secret_scanner.engine.codeshapes import CODE_SHAPES
 
 # AWS's documentation keys (AKIAIOSFODNN7EXAMPLE, wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY) and friends.
-_DOC_MARKER = re.compile(r"EXAMPLE|(?i:example|sample|dummy|placeholder|redacted|changeme|change_me|"
+_DOC_MARKER = re.compile(r"EXAMPLE|(?i:example|sample|dummy|placeholder|redacted|change[_-]?me|"
                          r"replace_?me|your[_-]?(?:api[_-]?)?(?:key|token|secret|password|pass|pwd)|_here\b|-here\b|"
                          r"insert[_-]|fake[_-]?(?:key|token|secret|password))")
 _TEMPLATE = re.compile(
     r"^\$\{[^}]*\}?|^\$\([^)]*\)?|^\$[A-Za-z_][A-Za-z0-9_]*$|^%[A-Za-z_][A-Za-z0-9_()]*%$|^\{\{.*\}\}$|"
     r"^\{\{|\}\}$|^\{%|^<[^<>]*>$|^<%|^#\{[^}]*\}$|^@[A-Za-z_][A-Za-z0-9_]*@$|^\{[A-Za-z_][A-Za-z0-9_.-]*\}$|"
-    r"^__[A-Z0-9_]+__$|^\[\[.*\]\]$|^@[A-Z][A-Z0-9_]{2,}$", re.DOTALL)
+    r"^__[A-Z0-9_]+__$|^\[\[.*\]\]$|^\[[A-Z]+(?:_[A-Z0-9]+)*\]$|^@[A-Z][A-Z0-9_]{2,}$", re.DOTALL)
 _ENV_LOOKUP = re.compile(
     r"os\.environ|os\.getenv|getenv\(|process\.env|ENV\[|ENV\.fetch|System\.getenv|Environment\."
     r"GetEnvironmentVariable|\$env:|secrets\.[A-Z_]|vault\(|lookup\(", re.IGNORECASE)
@@ -75,7 +75,7 @@ def is_documentation_value(secret: str) -> bool:
 
 
 def is_template_reference(secret: str) -> bool:
-    """${VAR}, $VAR, $(cmd), %VAR%, {{ var }}, {% ... %}, <your-token>, #{var}, @VAR@, {var}, __VAR__."""
+    """${VAR}, $VAR, $(cmd), %VAR%, {{ var }}, {% ... %}, <your-token>, #{var}, @VAR@, {var}, __VAR__, [VAR]."""
     return _TEMPLATE.search(secret) is not None
 
 
