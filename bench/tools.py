@@ -26,6 +26,7 @@ from bench.scoring import Run, ToolFinding, normalise_path
 TREES = ("windows", "linux", "macos")
 ALL_TOOLS = ("ours", "gitleaks", "betterleaks", "kingfisher")
 
+
 # ---------------------------------------------------------------------------------------------------------
 # Tools
 
