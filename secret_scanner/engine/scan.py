@@ -9,24 +9,27 @@ import errno
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Protocol, cast
+from typing import TYPE_CHECKING, Protocol, cast
 
 from secret_scanner.catalog.rule import Rule
 from secret_scanner.engine.archives import ArchiveLimits, Skip
 from secret_scanner.engine.bounded import TruncatedWith
-from secret_scanner.engine.detector import Engine, SkippedBinary, StoppedWith
 from secret_scanner.engine.faults import MAX_LISTED_FAULTS, FaultedWith, fault_of
 from secret_scanner.engine.gate_cache import BlobStore
 from secret_scanner.engine.identity import Fingerprinter
 from secret_scanner.engine.names import NameMasker, mask_result_names, masked_findings
 from secret_scanner.engine.ports import FileMemory, Progress, ProgressSink
-from secret_scanner.engine.sources import SourceOutcome, SourceScanner, SourceTally, is_claimed
 from secret_scanner.engine.walk import LONG_PATH_REASON, FileEntry, RootIgnorer, WalkReport, iter_files
 from secret_scanner.model import Confidence, FileProblem, Finding, ScanResult, ScanStats, Severity, meets_threshold
 from secret_scanner.names import show_name
+
+if TYPE_CHECKING:  # imported when the first file is read: a rescan with nothing changed never needs them
+    from secret_scanner.engine.detector import Engine
+    from secret_scanner.engine.sources import SourceOutcome, SourceScanner
 
 log = logging.getLogger(__name__)
 
@@ -83,6 +86,8 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
 
     def engine_now() -> Engine:
         if not engines:
+            from secret_scanner.engine.detector import Engine
+
             if options.rules is None:
                 from secret_scanner.catalog.loader import load_rules
 
@@ -97,6 +102,8 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
 
     def sources_now() -> SourceScanner:
         if not source_layer:
+            from secret_scanner.engine.sources import SourceScanner
+
             source_layer.append(SourceScanner(engine_now(), fingerprinter, options.archives))
         return source_layer[0]
 
@@ -110,7 +117,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
 
     # The scan state also keeps masked names and corrupt archives; a plain FileMemory does not.
     stamps = cast("StampMemory", options.memory) if hasattr(options.memory, "remember_unreadable") else None
-    recalled_skips = SourceTally()
+    recalled_skips: Counter[str] = Counter()
     deadline = started + options.time_budget_seconds if options.time_budget_seconds is not None else None
     stop_reason: list[str] = []
     scanned = 0
@@ -147,8 +154,10 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
             # An unchanged corrupt archive: unreadable as before, without reading it again.
             read_errors += 1
             for reason, count in corrupt:
-                recalled_skips.skips[reason] += count
+                recalled_skips[reason] += count
         else:
+            from secret_scanner.engine.sources import is_claimed
+
             before = source_layer[0].tally.reasons() if source_layer else ()
             # Archives and credential containers go through the source layer (engine/sources.py).
             outcome: _FileOutcome | SourceOutcome = (
@@ -208,7 +217,8 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         files_truncated=sum(1 for p in problems if p.kind == "truncated"),
         archives_scanned=source_layer[0].tally.archives if source_layer else 0,
         members_scanned=source_layer[0].tally.members if source_layer else 0,
-        skip_reasons=_merged(source_layer[0].tally if source_layer else SourceTally(), recalled_skips),
+        skip_reasons=tuple(sorted(((source_layer[0].tally.skips if source_layer else Counter()) + recalled_skips
+                                    ).items())),
     )
     ordered = sorted(reported, key=Finding.sort_key)
     return ScanResult(tuple(f for f in ordered if not f.suppressed), stats, complete=not reasons,
@@ -227,6 +237,8 @@ class _FileOutcome:
 
 def _scan_entry(engine: Engine, entry: FileEntry, keep_going: Callable[[], bool], max_bytes: int | None = None
                 ) -> _FileOutcome:
+    from secret_scanner.engine.detector import SkippedBinary, StoppedWith
+
     try:
         if entry.size == 0:
             return _FileOutcome()
@@ -262,11 +274,6 @@ def _corrupt_only(before: tuple[tuple[str, int], ...], after: tuple[tuple[str, i
     old = dict(before)
     added = tuple((reason, count - old.get(reason, 0)) for reason, count in after if count != old.get(reason, 0))
     return added if added and all(reason == Skip.CORRUPT.value for reason, _ in added) else ()
-
-
-def _merged(tally: SourceTally, recalled: SourceTally) -> tuple[tuple[str, int], ...]:
-    both = tally.skips + recalled.skips
-    return tuple(sorted(both.items()))
 
 
 def _engine_name(engines: list[Engine], stamps: StampMemory | None, wanted: str) -> str:
