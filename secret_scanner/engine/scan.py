@@ -286,3 +286,12 @@ def _engine_name(engines: list[Engine], stamps: StampMemory | None, wanted: str)
     # No file was read: the engine that read them last run (the scan state remembers it).
     remembered = stamps.engine_name() if stamps is not None else None
     return remembered or wanted
+
+
+def __getattr__(name: str) -> object:
+    # `from secret_scanner.engine.scan import Engine` keeps working although the import is now lazy.
+    if name == "Engine":
+        from secret_scanner.engine.detector import Engine
+
+        return Engine
+    raise AttributeError(name)
