@@ -4,7 +4,7 @@ One file, `scan-state`, in the state directory: `HMAC-SHA256(state key, name + b
 JSON {format, version, context, engine, names, files: {path: [size, mtime_ns, ctime_ns, inode, device, F]}}
 where F is [finding, ...] or, for a corrupt archive, {"unreadable": [[skip reason, count], ...]} (counted as
 unreadable again while unchanged, not re-read). A finding is kept as rule, place, fingerprint, redacted preview
-and its masked name, never a raw value; `names` maps echoed names (roots, problems) to their masked form.
+and its masked name, never a raw value; `names` maps echoed names (roots, problems; by keyed hash) to their masked form.
 `context` digests the scanner version, the rule catalog, the fingerprint key and the options that shape
 findings: any change invalidates every record. The file is authenticated because a planted state that lists a
 leaking file as "unchanged, no findings" would hide it; damaged, foreign, truncated or future-version state is
@@ -134,12 +134,17 @@ class ScanState:
         self._next[entry.path] = [*stamp, {"unreadable": [list(pair) for pair in reasons]}]
 
     def masked_name(self, name: str) -> str | None:
-        return self._names.get(name)
+        return self._names.get(self._name_key(name))
 
     def remember_masked_name(self, name: str, masked: str) -> None:
         if len(self._names) < MAX_NAMES:
-            self._names[name] = masked
+            self._names[self._name_key(name)] = masked
             self._changed = True
+
+    def _name_key(self, name: str) -> str:
+        # Keyed by a keyed hash, not the name: the memo adds no copy of a name that may hold a secret.
+        data = name.encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, b"name\0" + data, hashlib.sha256).hexdigest()[:32]
 
     def engine_name(self) -> str | None:
         return self._engine or None
