@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Iterable
 from pathlib import Path
 from types import TracebackType
-from typing import TextIO, cast
+from typing import TYPE_CHECKING, TextIO, cast
 
 from secret_scanner.config import Config
 from secret_scanner.engine import scan as engine
@@ -20,13 +20,13 @@ from secret_scanner.engine.identity import Fingerprinter
 from secret_scanner.engine.ports import Progress, ProgressSink
 from secret_scanner.engine.scan import ScanOptions
 from secret_scanner.engine.suppression import PathIgnorer, apply_fingerprints
-from secret_scanner.jobmode.lifecycle import Lifecycle
 from secret_scanner.jobmode.progress import JobProgress
 from secret_scanner.model import ScanResult
-from secret_scanner.output import text
-from secret_scanner.state.blobs import AuthenticatedBlobStore
 from secret_scanner.state.keys import derive_state_key
 from secret_scanner.state.scanstate import ScanState, digest_rules, digest_shipped_catalog, state_context
+
+if TYPE_CHECKING:  # the rest is imported where it is used: a quiet rescan stays light
+    from secret_scanner.jobmode.lifecycle import Lifecycle
 
 # Identifies the fingerprint key inside the state context without revealing it: a keyed hash of a constant.
 _KEY_PROBE = "secret-scanner/scan-state/key-probe"
@@ -78,9 +78,11 @@ def job_progress() -> JobProgressScope:
 
 def terminal_progress(quiet: bool) -> ProgressScope:
     """A live line on stderr only when stderr is a terminal; nothing on a pipe or with --quiet."""
+    if quiet:
+        return ProgressScope(_NoProgress())
     from secret_scanner.cli.progress import LiveProgress, wants_live_display
 
-    if quiet or not wants_live_display(sys.stderr):
+    if not wants_live_display(sys.stderr):
         return ProgressScope(_NoProgress())
     live = LiveProgress()
     return ProgressScope(live, live.start, live.stop)
@@ -116,11 +118,16 @@ def load_baseline(path: Path | None) -> frozenset[str]:
 
 
 def lifecycle(state_dir: Path, resend_active_hours: float) -> Lifecycle:
+    from secret_scanner.jobmode.lifecycle import Lifecycle
+    from secret_scanner.state.blobs import AuthenticatedBlobStore
+
     return Lifecycle(AuthenticatedBlobStore(state_dir, derive_state_key(state_dir)), resend_active_hours)
 
 
 def print_human(result: ScanResult, stream: TextIO, summary_only: bool) -> None:
     """The summary line (job mode, --quiet) or the findings table: coloured and fitted on a terminal."""
+    from secret_scanner.output import text
+
     if summary_only:
         stream.write(text.summarize(result) + "\n")
     elif stream.isatty():

@@ -2,16 +2,18 @@
 
 Before a name is echoed (a finding's path, a file problem, an incomplete reason, a root), it is scanned with
 the same engine and rules as file content; each span a rule matches is replaced by that finding's redacted
-preview. Only echoed names are scanned, once each, so the cost is per finding, not per file.
+preview. Only echoed names are scanned, once each, so the cost is per finding, not per file. A finding's name
+is masked when it is found (the scan state keeps it masked); the other names go through a memo of earlier
+runs with the same rules (the scan state's), so a rescan with nothing changed builds no engine at all.
 """
 
 from __future__ import annotations
 
 import dataclasses
 import os
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Protocol
 
 from secret_scanner.model import FileProblem, Finding
 
@@ -21,22 +23,38 @@ if TYPE_CHECKING:
 MASK_FAILED = "(name withheld: it could not be checked for secrets)"
 
 
+class NameMemo(Protocol):
+    def masked_name(self, name: str) -> str | None:
+        """`name` as masked by an earlier run with the same rules, or None."""
+
+    def remember_masked_name(self, name: str, masked: str) -> None: ...
+
+
 class NameMasker:
-    def __init__(self, engine: Engine) -> None:
+    """Masks names with an engine (or a function that builds one only when a name is not in the memo)."""
+
+    def __init__(self, engine: Engine | Callable[[], Engine], memo: NameMemo | None = None) -> None:
         self._engine = engine
+        self._memo = memo
         self._seen: dict[str, str] = {}
 
     def mask(self, name: str) -> str:
         """`name` with every secret a rule finds in it replaced by its redacted preview."""
         if name not in self._seen:
-            self._seen[name] = self._mask_once(name)
+            known = self._memo.masked_name(name) if self._memo is not None else None
+            if known is None:
+                known = self._mask_once(name)
+                if self._memo is not None and known != MASK_FAILED:
+                    self._memo.remember_masked_name(name, known)
+            self._seen[name] = known
         return self._seen[name]
 
     def _mask_once(self, name: str) -> str:
         data = name.encode("utf-8", "surrogateescape") if os.name == "posix" else name.encode("utf-8",
                                                                                               "surrogatepass")
+        engine = self._engine if not callable(self._engine) else self._engine()
         try:
-            found = self._engine.scan_bytes(data, "")
+            found = engine.scan_bytes(data, "")
         except Exception:
             return MASK_FAILED
         if not found:
@@ -73,3 +91,8 @@ def mask_result_names(masker: NameMasker, findings: Sequence[Finding], problems:
         reasons=tuple(masker.mask(reason) for reason in reasons),
         roots=tuple(masker.mask(root) for root in roots),
     )
+
+
+def masked_findings(masker: NameMasker, findings: Sequence[Finding]) -> tuple[Finding, ...]:
+    """The findings with their names masked (a finding's path may hold a secret of its own)."""
+    return tuple(dataclasses.replace(f, path=masker.mask(f.path)) for f in findings)

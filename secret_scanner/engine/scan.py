@@ -9,23 +9,27 @@ import errno
 import logging
 import os
 import time
+from collections import Counter
 from collections.abc import Callable
 from dataclasses import dataclass
 from pathlib import Path
+from typing import TYPE_CHECKING, Protocol, cast
 
 from secret_scanner.catalog.rule import Rule
-from secret_scanner.engine.archives import ArchiveLimits
+from secret_scanner.engine.archives import ArchiveLimits, Skip
 from secret_scanner.engine.bounded import TruncatedWith
-from secret_scanner.engine.detector import Engine, SkippedBinary, StoppedWith
 from secret_scanner.engine.faults import MAX_LISTED_FAULTS, FaultedWith, fault_of
 from secret_scanner.engine.gate_cache import BlobStore
 from secret_scanner.engine.identity import Fingerprinter
-from secret_scanner.engine.names import NameMasker, mask_result_names
+from secret_scanner.engine.names import NameMasker, mask_result_names, masked_findings
 from secret_scanner.engine.ports import FileMemory, Progress, ProgressSink
-from secret_scanner.engine.sources import SourceOutcome, SourceScanner, is_claimed
 from secret_scanner.engine.walk import LONG_PATH_REASON, FileEntry, RootIgnorer, WalkReport, iter_files
 from secret_scanner.model import Confidence, FileProblem, Finding, ScanResult, ScanStats, Severity, meets_threshold
 from secret_scanner.names import show_name
+
+if TYPE_CHECKING:  # imported when the first file is read: a rescan with nothing changed never needs them
+    from secret_scanner.engine.detector import Engine
+    from secret_scanner.engine.sources import SourceOutcome, SourceScanner
 
 log = logging.getLogger(__name__)
 
@@ -53,6 +57,26 @@ class ScanOptions:
     archives: ArchiveLimits = ArchiveLimits()  # noqa: RUF009 (frozen: one shared default is safe)
 
 
+class StampMemory(Protocol):
+    """What a FileMemory may also keep (the scan state does): unchanged corrupt archives and masked names."""
+
+    def recalled_unreadable(self) -> tuple[tuple[str, int], ...] | None:
+        """The skip reasons of the entry last recalled, when it was remembered as an unreadable archive."""
+
+    def remember_unreadable(self, entry: FileEntry, reasons: tuple[tuple[str, int], ...]) -> None:
+        """A corrupt archive: counted as unreadable again while unchanged, without being re-read."""
+
+    def masked_name(self, name: str) -> str | None:
+        """`name` as masked by an earlier run with the same rules, or None."""
+
+    def remember_masked_name(self, name: str, masked: str) -> None: ...
+
+    def engine_name(self) -> str | None:
+        """The engine that read the files last run (a rescan that reads none names it)."""
+
+    def remember_engine_name(self, name: str) -> None: ...
+
+
 def scan(options: ScanOptions, fingerprinter: Fingerprinter,
          should_stop: Callable[[], bool] | None = None) -> ScanResult:
     """Scan every file under options.roots; stops early (complete=False) on the time budget or should_stop."""
@@ -62,6 +86,8 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
 
     def engine_now() -> Engine:
         if not engines:
+            from secret_scanner.engine.detector import Engine
+
             if options.rules is None:
                 from secret_scanner.catalog.loader import load_rules
 
@@ -76,10 +102,22 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
 
     def sources_now() -> SourceScanner:
         if not source_layer:
+            from secret_scanner.engine.sources import SourceScanner
+
             source_layer.append(SourceScanner(engine_now(), fingerprinter, options.archives))
         return source_layer[0]
 
     source_layer: list[SourceScanner] = []
+    maskers: list[NameMasker] = []
+
+    def masker_now() -> NameMasker:
+        if not maskers:
+            maskers.append(NameMasker(engine_now(), stamps))
+        return maskers[0]
+
+    # The scan state also keeps masked names and corrupt archives; a plain FileMemory does not.
+    stamps = cast("StampMemory", options.memory) if hasattr(options.memory, "remember_unreadable") else None
+    recalled_skips: Counter[str] = Counter()
     deadline = started + options.time_budget_seconds if options.time_budget_seconds is not None else None
     stop_reason: list[str] = []
     scanned = 0
@@ -112,7 +150,15 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         if recalled is not None:
             findings.extend(recalled)
             unchanged += 1
+        elif stamps is not None and (corrupt := stamps.recalled_unreadable()) is not None:
+            # An unchanged corrupt archive: unreadable as before, without reading it again.
+            read_errors += 1
+            for reason, count in corrupt:
+                recalled_skips[reason] += count
         else:
+            from secret_scanner.engine.sources import is_claimed
+
+            before = source_layer[0].tally.reasons() if source_layer else ()
             # Archives and credential containers go through the source layer (engine/sources.py).
             outcome: _FileOutcome | SourceOutcome = (
                 sources_now().scan_entry(entry.path, entry.size, keep_going)
@@ -120,17 +166,23 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
                 else _scan_entry(engine_now(), entry, keep_going, options.max_file_bytes))
             if outcome.problem is not None:
                 problems.append(outcome.problem)
+            # Masked now, so that the scan state keeps masked names and a recalled finding needs no engine.
+            found = masked_findings(masker_now(), outcome.findings) if outcome.findings else ()
             if outcome.unreadable:
                 read_errors += 1
             elif outcome.binary:
                 skipped += 1
             else:
-                findings.extend(outcome.findings)
+                findings.extend(found)
                 scanned += 1
                 bytes_scanned += entry.size
             # A file that failed or was cut short is read again next run, not remembered half-scanned.
             if memory is not None and not (outcome.unreadable or outcome.stopped or outcome.problem):
-                memory.remember(entry, outcome.findings)
+                memory.remember(entry, found)
+            elif stamps is not None and outcome.unreadable and not (outcome.stopped or outcome.problem):
+                added = _corrupt_only(before, source_layer[0].tally.reasons() if source_layer else ())
+                if added:
+                    stamps.remember_unreadable(entry, added)
             if outcome.stopped:
                 break
         if progress is not None:
@@ -146,8 +198,9 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         # Nothing was read: every root was missing, unreadable, skipped or empty. That is not "clean".
         reasons.append("no file was read")
     reported = [f for f in findings if meets_threshold(f, options.min_confidence, options.min_severity)]
-    # Names are masked with the rules themselves: a secret in a file or folder name is never echoed.
-    masked = mask_result_names(NameMasker(engine_now()), reported, problems, reasons,
+    # Names are masked with the rules themselves: a secret in a file or folder name is never echoed. Findings
+    # were masked as they were found; the other names are masked here, through the scan state's memo.
+    masked = mask_result_names(maskers[0] if maskers else NameMasker(engine_now, stamps), (), problems, reasons,
                                [os.fspath(root) for root in options.roots])
     stats = ScanStats(
         roots=masked.roots,
@@ -156,7 +209,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         bytes_scanned=bytes_scanned,
         read_errors=read_errors + walk.read_errors,
         duration_seconds=time.monotonic() - started,
-        engine=engines[0].name,
+        engine=_engine_name(engines, stamps, options.engine),
         below_threshold=len(findings) - len(reported),
         files_unchanged=unchanged,
         paths_ignored=walk.ignored,
@@ -164,9 +217,10 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
         files_truncated=sum(1 for p in problems if p.kind == "truncated"),
         archives_scanned=source_layer[0].tally.archives if source_layer else 0,
         members_scanned=source_layer[0].tally.members if source_layer else 0,
-        skip_reasons=source_layer[0].tally.reasons() if source_layer else (),
+        skip_reasons=tuple(sorted(((source_layer[0].tally.skips if source_layer else Counter()) + recalled_skips
+                                    ).items())),
     )
-    ordered = sorted(masked.findings, key=Finding.sort_key)
+    ordered = sorted(reported, key=Finding.sort_key)
     return ScanResult(tuple(f for f in ordered if not f.suppressed), stats, complete=not reasons,
                       incomplete_reasons=masked.reasons, problems=masked.problems[:MAX_LISTED_FAULTS],
                       suppressed=tuple(f for f in ordered if f.suppressed))
@@ -183,6 +237,8 @@ class _FileOutcome:
 
 def _scan_entry(engine: Engine, entry: FileEntry, keep_going: Callable[[], bool], max_bytes: int | None = None
                 ) -> _FileOutcome:
+    from secret_scanner.engine.detector import SkippedBinary, StoppedWith
+
     try:
         if entry.size == 0:
             return _FileOutcome()
@@ -209,3 +265,33 @@ def _scan_entry(engine: Engine, entry: FileEntry, keep_going: Callable[[], bool]
 
 def _only_findings(items: list[object]) -> tuple[Finding, ...]:
     return tuple(item for item in items if isinstance(item, Finding))
+
+
+def _corrupt_only(before: tuple[tuple[str, int], ...], after: tuple[tuple[str, int], ...]
+                  ) -> tuple[tuple[str, int], ...]:
+    """The skip reasons one file added, when all of them say it is a corrupt archive (worth remembering);
+    an I/O error or a fault is tried again next run."""
+    old = dict(before)
+    added = tuple((reason, count - old.get(reason, 0)) for reason, count in after if count != old.get(reason, 0))
+    return added if added and all(reason == Skip.CORRUPT.value for reason, _ in added) else ()
+
+
+def _engine_name(engines: list[Engine], stamps: StampMemory | None, wanted: str) -> str:
+    if engines:
+        if stamps is not None:
+            stamps.remember_engine_name(engines[0].name)
+        return engines[0].name
+    if wanted != "auto":
+        return wanted
+    # No file was read: the engine that read them last run (the scan state remembers it).
+    remembered = stamps.engine_name() if stamps is not None else None
+    return remembered or wanted
+
+
+def __getattr__(name: str) -> object:
+    # `from secret_scanner.engine.scan import Engine` keeps working although the import is now lazy.
+    if name == "Engine":
+        from secret_scanner.engine.detector import Engine
+
+        return Engine
+    raise AttributeError(name)

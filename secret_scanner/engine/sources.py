@@ -11,10 +11,12 @@ A file on disk that is neither takes the ordinary path (scan.py); `claims` says 
 
 from __future__ import annotations
 
+import fnmatch
 import hashlib
 import io
 import logging
 import os
+import re
 import stat
 from collections import Counter
 from collections.abc import Callable
@@ -22,7 +24,7 @@ from dataclasses import dataclass, field
 from enum import StrEnum
 from typing import BinaryIO
 
-from secret_scanner.catalog.containers import ContainerKind
+from secret_scanner.catalog.containers import CONTAINER_KINDS, ContainerKind
 from secret_scanner.engine import archives
 from secret_scanner.engine import containers as container_check
 from secret_scanner.engine.archives import ArchiveLimits, Budget, Skip
@@ -92,8 +94,17 @@ class _Halt(Exception):
 def is_claimed(path: str, limits: ArchiveLimits) -> bool:
     """Whether a file on disk goes through this layer (an archive or a credential container by name)."""
     name = os.path.basename(path)
-    return ((limits.max_depth > 0 and archives.classify(name) is not None)
-            or container_check.match_kind(path) is not None)
+    if limits.max_depth > 0 and archives.classify(name) is not None:
+        return True
+    # One regex of every container glob first: match_kind's glob-by-glob test is only run on the few names
+    # that could be a container (match_kind needs one of these globs to match the same lowercased name).
+    last = _SEPARATORS.split(path.lower())[-1]
+    return _CONTAINER_NAMES.match(last) is not None and container_check.match_kind(path) is not None
+
+
+_SEPARATORS = re.compile(r"[/\\!]")
+_CONTAINER_NAMES = re.compile("|".join(
+    f"(?:{fnmatch.translate(glob)})" for kind in CONTAINER_KINDS for glob in kind.names) or "(?!)", re.DOTALL)
 
 
 class SourceScanner:

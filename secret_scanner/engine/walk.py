@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import errno
 import fnmatch
+import operator
 import os
 import re
 import stat
@@ -101,6 +102,7 @@ class _Excluder:
         flags = 0 if sys.platform.startswith("linux") else re.IGNORECASE
         parts = [fnmatch.translate(glob.replace("\\", "/")) for glob in globs if glob]
         self._regex = re.compile("|".join(parts), flags) if parts else None
+        self.active = self._regex is not None
 
     def excluded(self, path: str, is_dir: bool) -> bool:
         if self._regex is None:
@@ -181,12 +183,16 @@ def _walk_root(root: str, excluder: _Excluder, tally: WalkReport,
         return
     device = info.st_dev
     check_device = sys.platform != "win32"  # DirEntry.stat() has no st_dev on Windows; reparse points instead
+    windows = not check_device
+    # The common case (no exclude glob, no ignore file) skips two calls per file: the walk is most of a rescan.
+    filter_files = ignored is not None or excluder.active
+    is_dir, is_reg = stat.S_ISDIR, stat.S_ISREG
     stack = [root]
     while stack:
         directory = stack.pop()
         try:
             with os.scandir(directory) as iterator:
-                entries = sorted(iterator, key=lambda e: e.name, reverse=True)
+                entries = sorted(iterator, key=_by_name, reverse=True)
         except OSError as exc:
             if directory == root:
                 tally.unreadable_roots.append(f"{root}: {exc.strerror or type(exc).__name__}")
@@ -200,10 +206,19 @@ def _walk_root(root: str, excluder: _Excluder, tally: WalkReport,
                 if entry.is_symlink():
                     continue
                 entry_stat = entry.stat(follow_symlinks=False)
-                if getattr(entry_stat, "st_file_attributes", 0) & _REPARSE_POINT:
+                if windows and getattr(entry_stat, "st_file_attributes", 0) & _REPARSE_POINT:
                     continue  # junctions and mount points on Windows: may loop or leave the volume
                 mode = entry_stat.st_mode
-                if stat.S_ISDIR(mode):
+                if is_reg(mode):
+                    if filter_files:
+                        if ignored is not None and ignored(entry.path, False):
+                            tally.ignored += 1
+                            continue
+                        if excluder.excluded(entry.path, is_dir=False):
+                            continue
+                    yield FileEntry(entry.path, entry_stat.st_size, entry_stat.st_mtime_ns,
+                                    entry_stat.st_ctime_ns, entry_stat.st_ino, entry_stat.st_dev)
+                elif is_dir(mode):
                     path = entry.path
                     if (is_skipped_dir(entry.name, path) or excluder.excluded(path, is_dir=True)
                             or (check_device and entry_stat.st_dev != device) or _is_pseudo(path)):
@@ -212,15 +227,12 @@ def _walk_root(root: str, excluder: _Excluder, tally: WalkReport,
                         tally.ignored += 1
                         continue
                     stack.append(path)
-                elif stat.S_ISREG(mode):
-                    if ignored is not None and ignored(entry.path, False):
-                        tally.ignored += 1
-                    elif not excluder.excluded(entry.path, is_dir=False):
-                        yield FileEntry(entry.path, entry_stat.st_size, entry_stat.st_mtime_ns,
-                                        entry_stat.st_ctime_ns, entry_stat.st_ino, entry_stat.st_dev)
                 else:
                     tally.skipped += 1  # FIFO, socket, device: reading could block or make no sense
             except OSError as exc:
                 tally.read_errors += 1
                 if exc.errno == errno.ENAMETOOLONG:
                     tally.problems.append((entry.path, LONG_PATH_REASON))
+
+
+_by_name = operator.attrgetter("name")

@@ -1,12 +1,15 @@
 """The scan state: what each file held when it was last read, so that an unchanged file is not read again.
 
 One file, `scan-state`, in the state directory: `HMAC-SHA256(state key, name + body) || body`, the body zlib
-JSON {format, version, context, files: {path: [size, mtime_ns, ctime_ns, inode, device, [finding, ...]]}}.
-A finding is kept as rule, place, fingerprint and redacted preview, never a raw value. `context` digests the
-scanner version, the rule catalog, the fingerprint key and the options that shape findings: any change
-invalidates every record. The file is authenticated because a planted state that lists a leaking file as
-"unchanged, no findings" would hide it; damaged, foreign, truncated or future-version state is discarded with
-a warning and the run scans everything. Written atomically (temp file, fsync, rename), owner-only, bounded.
+JSON {format, version, context, engine, names, files: {path: [size, mtime_ns, ctime_ns, inode, device, F]}}
+where F is [finding, ...] or, for a corrupt archive, {"unreadable": [[skip reason, count], ...]} (counted as
+unreadable again while unchanged, not re-read). A finding is kept as rule, place, fingerprint, redacted preview
+and its masked name, never a raw value; `names` maps echoed names (roots, problems; by keyed hash) to their masked form.
+`context` digests the scanner version, the rule catalog, the fingerprint key and the options that shape
+findings: any change invalidates every record. The file is authenticated because a planted state that lists a
+leaking file as "unchanged, no findings" would hide it; damaged, foreign, truncated or future-version state is
+discarded with a warning and the run scans everything. Written atomically (temp file, fsync, rename),
+owner-only, bounded.
 """
 
 from __future__ import annotations
@@ -34,12 +37,14 @@ log = logging.getLogger(__name__)
 
 STATE_FILE = "scan-state"
 STATE_FORMAT = "secret-scanner/scan-state"
-STATE_VERSION = 1
+STATE_VERSION = 2
 MAX_STATE_BYTES = 64 * 1024 * 1024
 MAX_BODY_BYTES = 512 * 1024 * 1024
 MAX_FILES = 2_000_000
 # A file with more findings than this is simply read again next time: the state stays small.
 MAX_FINDINGS_PER_FILE = 200
+MAX_NAMES = 10_000
+_MAX_REASONS = 8
 _TAG_BYTES = 32
 
 Record = list[Any]
@@ -79,6 +84,11 @@ class ScanState:
         self._context = context
         self._next: dict[str, Record] = {}
         self._stamp: tuple[str, tuple[int, ...]] = ("", ())
+        self._unreadable: tuple[tuple[str, int], ...] | None = None
+        self._names: dict[str, str] = {}
+        self._engine = ""
+        # Nothing to write when every file was recalled and no name or engine is new (a quiet rescan).
+        self._changed = False
         self._remove_stale_temp()
         self._previous: dict[str, Record] = {} if full else self._load()
         self.loaded = len(self._previous)
@@ -88,8 +98,14 @@ class ScanState:
     def recall(self, entry: FileEntry) -> Sequence[Finding] | None:
         # The stamp is taken before the file is read: a change during the read shows up next run.
         stamp = self._stamp = (entry.path, stamp_of(entry))
+        self._unreadable = None
         record = self._previous.get(entry.path)
         if type(record) is not list or len(record) != 6 or record[:5] != list(stamp[1]):
+            return None
+        if type(record[5]) is dict:
+            self._unreadable = _reasons(record[5].get("unreadable"))
+            if self._unreadable is not None:
+                self._next[entry.path] = record
             return None
         findings = self._rebuild(entry.path, record[5])
         if findings is not None:
@@ -98,20 +114,58 @@ class ScanState:
 
     def remember(self, entry: FileEntry, findings: Sequence[Finding]) -> None:
         stamp = self._stamp[1] if self._stamp[0] == entry.path else stamp_of(entry)
+        self._changed = True
         if len(findings) > MAX_FINDINGS_PER_FILE or len(self._next) >= MAX_FILES or -1 in stamp:
             self._next.pop(entry.path, None)
             return
-        self._next[entry.path] = [*stamp, [_pack(f) for f in findings]]
+        self._next[entry.path] = [*stamp, [_pack(f, entry.path) for f in findings]]
+
+    # -- what scan.py's StampMemory adds --------------------------------------------------------------------
+
+    def recalled_unreadable(self) -> tuple[tuple[str, int], ...] | None:
+        return self._unreadable
+
+    def remember_unreadable(self, entry: FileEntry, reasons: tuple[tuple[str, int], ...]) -> None:
+        stamp = self._stamp[1] if self._stamp[0] == entry.path else stamp_of(entry)
+        self._changed = True
+        if len(self._next) >= MAX_FILES or -1 in stamp or _reasons(reasons) is None:
+            self._next.pop(entry.path, None)
+            return
+        self._next[entry.path] = [*stamp, {"unreadable": [list(pair) for pair in reasons]}]
+
+    def masked_name(self, name: str) -> str | None:
+        return self._names.get(self._name_key(name))
+
+    def remember_masked_name(self, name: str, masked: str) -> None:
+        if len(self._names) < MAX_NAMES:
+            self._names[self._name_key(name)] = masked
+            self._changed = True
+
+    def _name_key(self, name: str) -> str:
+        # Keyed by a keyed hash, not the name: the memo adds no copy of a name that may hold a secret.
+        data = name.encode("utf-8", "surrogatepass")
+        return hmac.new(self._key, b"name\0" + data, hashlib.sha256).hexdigest()[:32]
+
+    def engine_name(self) -> str | None:
+        return self._engine or None
+
+    def remember_engine_name(self, name: str) -> None:
+        if name != self._engine:
+            self._engine = name
+            self._changed = True
 
     # -- persistence --------------------------------------------------------------------------------------
 
     def save(self, complete: bool) -> bool:
         """Write the state; an incomplete run keeps the records of files it did not reach. Never raises."""
+        if complete and not self._changed and len(self._next) == len(self._previous) and self.path.exists():
+            return True  # every record was recalled as it was: the file on disk already says all of it
         files = dict(self._next)
         if not complete:
             for path, record in self._previous.items():
                 files.setdefault(path, record)
-        document = {"format": STATE_FORMAT, "version": STATE_VERSION, "context": self._context, "files": files}
+        document = {"format": STATE_FORMAT, "version": STATE_VERSION, "context": self._context,
+                    "engine": self._engine, "names": self._names, "files": files}
         body = zlib.compress(json.dumps(document, separators=(",", ":")).encode("utf-8", "surrogatepass"), 1)
         if len(body) + _TAG_BYTES > MAX_STATE_BYTES:
             log.warning("scan state not saved: %d files exceed the %d-byte bound; the next run reads every file",
@@ -148,15 +202,23 @@ class ScanState:
         if document.get("context") != self._context:
             log.info("scan state was made by another version, rule catalog, key or options: full scan")
             return {}
+        names, engine = document.get("names"), document.get("engine")
+        if isinstance(names, dict) and len(names) <= MAX_NAMES and all(
+                type(k) is str and type(v) is str for k, v in names.items()):
+            self._names = names
+        if type(engine) is str and len(engine) <= 40:
+            self._engine = engine
         return document["files"]  # type: ignore[no-any-return]  # each record is checked when recalled
 
     def _rebuild(self, path: str, packed: object) -> list[Finding] | None:
         findings: list[Finding] = []
         try:
             for rule_id, title, severity, confidence, line, column, fingerprint, redacted, length, description, \
-                    suppressed, note in packed:  # type: ignore[attr-defined]
+                    suppressed, note, name in packed:  # type: ignore[attr-defined]
+                if type(name) is not str:
+                    return None
                 findings.append(Finding(rule_id=rule_id, title=title, severity=severity, confidence=confidence,
-                                        path=path, line=line, column=column, fingerprint=fingerprint,
+                                        path=name or path, line=line, column=column, fingerprint=fingerprint,
                                         redacted=redacted, length=length, description=description,
                                         suppressed=suppressed, note=note))
         except (TypeError, ValueError):
@@ -173,10 +235,24 @@ class ScanState:
                 stale.unlink()
 
 
-def _pack(finding: Finding) -> list[Any]:
+def _pack(finding: Finding, path: str) -> list[Any]:
+    # The name as masked when found ("" when it is the file's own, unmasked): a recall needs no engine.
     return [finding.rule_id, finding.title, str(finding.severity), str(finding.confidence), finding.line,
             finding.column, finding.fingerprint, finding.redacted, finding.length, finding.description,
-            finding.suppressed, finding.note]
+            finding.suppressed, finding.note, "" if finding.path == path else finding.path]
+
+
+def _reasons(value: object) -> tuple[tuple[str, int], ...] | None:
+    """Skip reasons as kept for a corrupt archive, or None when they are not that shape."""
+    if not isinstance(value, (list, tuple)) or not 0 < len(value) <= _MAX_REASONS:
+        return None
+    pairs = []
+    for pair in value:
+        if not isinstance(pair, (list, tuple)) or len(pair) != 2 or type(pair[0]) is not str \
+                or type(pair[1]) is not int or not 0 < pair[1] < 1_000_000 or len(pair[0]) > 80:
+            return None
+        pairs.append((pair[0], pair[1]))
+    return tuple(pairs)
 
 
 def _decode(body: bytes) -> dict[str, Any]:
