@@ -4,6 +4,7 @@ binary files; line and column in characters of the decoded text."""
 from __future__ import annotations
 
 import json
+import random
 from collections.abc import Callable
 from pathlib import Path
 
@@ -61,7 +62,7 @@ def test_line_and_column_count_characters(engine: Engine, encoding: str, newline
 
 @pytest.mark.parametrize("encoding", sorted(ENCODINGS))
 def test_crlf_end_anchor_and_no_trailing_cr(engine: Engine, encoding: str) -> None:
-    password = specimen.make("password", "16")
+    password = specimen.make("password", "16", random.Random("test_encoding-password"))
     text = f"[db]\r\nhost = db1\r\npassword = {password}\r\nport = 5432\r\n"
     found = [f for f in engine.scan_bytes(ENCODINGS[encoding](text), "app.ini")
              if f.rule_id == "test.password"]

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import random
 import re
 from pathlib import Path
 
@@ -48,8 +49,10 @@ def test_placeholders_are_recognised(value: str, reason: str) -> None:
 @pytest.mark.parametrize("kind", ["alnum:32", "hex:40", "b64:40", "password:16", "password:24", "base32:16"])
 def test_random_secrets_pass(kind: str) -> None:
     name, _, length = kind.partition(":")
+    # Seeded: the same 200 values every run, so a failure is reproducible and CI never flakes on a rare draw.
+    rng = random.Random(f"random-secrets:{kind}")
     for _ in range(200):
-        value = specimen.make(name, length)
+        value = specimen.make(name, length, rng)
         assert match_filter.detect_placeholder(value) is None, value
 
 

@@ -348,3 +348,13 @@ def test_signed_urls() -> None:
 @pytest.mark.parametrize("value", ["123456abcdefg", "qwerty123456", "@PASSWORD", ".v1_secret"])
 def test_more_placeholder_shapes(value: str) -> None:
     assert match_filter.detect_placeholder(value) is not None
+
+
+@pytest.mark.parametrize("value", ["G!?H9lPmAH-d%d?LO6Ww", "qyCBr%d#s6p0VwrpTO1d", "?^s%s%S0yrX2_u.6pjIe"])
+def test_a_random_password_holding_a_format_specifier_is_still_a_password(value: str) -> None:
+    assert not noise.is_format_string(value)
+
+
+@pytest.mark.parametrize("value", ["%(name)s", "{0}-{1}", "v1/keys/{}", "@API_TOKEN", "user-%s"])
+def test_templates_are_format_strings(value: str) -> None:
+    assert noise.is_format_string(value)

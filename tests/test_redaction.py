@@ -6,6 +6,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import pickle
+import random
 from pathlib import Path
 
 import pytest
@@ -47,7 +48,7 @@ def test_fingerprints_are_keyed_and_stable(tmp_path: Path) -> None:
 def test_no_secret_leaves_the_engine(tmp_path: Path) -> None:
     secrets = {
         "t.txt": specimen.make("github", "ghp_"),
-        "db.ini": specimen.make("password", "20"),
+        "db.ini": specimen.make("password", "20", random.Random("test_redaction-password")),
         "id_rsa": specimen.make("pem", "rsa"),
     }
     (tmp_path / "t.txt").write_text(f"token={secrets['t.txt']}\n")

@@ -4,6 +4,7 @@ at run time), and a tree with no credentials.
 
 from __future__ import annotations
 
+import random
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -23,7 +24,7 @@ def plant_tree(root: Path, extra_files: int = 0) -> PlantedTree:
     root.mkdir(parents=True, exist_ok=True)
     github = specimen.make("github", "ghp_")
     aws = specimen.make("aws-key-id", "AKIA")
-    password = specimen.make("password", "20")
+    password = specimen.make("password", "20", random.Random("trees-password"))
     (root / "deploy.env").write_text(f"# deploy settings\nGITHUB_TOKEN={github}\n", encoding="utf-8")
     (root / "aws").mkdir(exist_ok=True)
     (root / "aws" / "credentials").write_text(f"[default]\naws_access_key_id = {aws}\n", encoding="utf-8")

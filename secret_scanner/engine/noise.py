@@ -87,9 +87,14 @@ _FORMAT = re.compile(r"%\(\w+\)[sdr]|%[sd](?![A-Za-z0-9])|\{\d*\}|\{[A-Za-z_][\w
 _CODE_NAME = re.compile(r"^[_.?@$#]*[A-Za-z]+(?:(?:[._-]|\[-?\d+\]\.?)[A-Za-z]+)*$")
 
 
+# What a template holds besides its placeholders: words, digits and path or list punctuation. A random password
+# that happens to contain `%d` also holds symbols such as `!?#^+=~@`, and stays a password.
+_TEMPLATE_TEXT = re.compile(r"^[A-Za-z0-9 _./:,-]*$")
+
+
 def is_format_string(secret: str) -> bool:
     """"%(name)s", "{0}-{1}", "v1/keys/{}", "@API_TOKEN": a template filled in at run time."""
-    return _FORMAT.search(secret) is not None
+    return _FORMAT.search(secret) is not None and _TEMPLATE_TEXT.match(_FORMAT.sub("", secret)) is not None
 
 
 def is_code_name(secret: str) -> bool:
