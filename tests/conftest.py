@@ -15,6 +15,7 @@ import pytest
 # Helper modules hold plain asserts that should report like a test's own.
 pytest.register_assert_rewrite("fakeagent", "jobruns", "release_scripts")
 
+from benchcorpus import small_corpus  # noqa: E402
 from broker import (  # noqa: E402
     MOSQUITTO,
     MOSQUITTO_PASSWD,
@@ -63,6 +64,7 @@ __all__ = [
     "scanner_command",
     "scanner_env",
     "settings_server",
+    "small_corpus",
     "tls_material",
     "wait_until",
 ]
