@@ -6,6 +6,7 @@ import logging
 from pathlib import Path
 
 import pytest
+import pytest_mock
 from conftest import SettingsServer, TlsMaterial
 
 from secret_scanner.errors import SettingsError, TlsPolicyError
@@ -174,3 +175,33 @@ def test_timing_knobs() -> None:
     assert (timing.retry_seconds, timing.http_timeout) == (0.5, 2.0)
     with pytest.raises(ConfigError, match="SECRET_SCANNER_PUBACK_TIMEOUT"):
         read_timing({"SECRET_SCANNER_PUBACK_TIMEOUT": "soon"})
+
+
+def test_a_dropped_connection_is_retried_within_the_window(
+    settings_server: SettingsServer, mocker: pytest_mock.MockerFixture
+) -> None:
+    from secret_scanner.net.http import HttpsSession, TransportError
+
+    settings_server.broker_port = 18675
+    real_request = HttpsSession.request
+    calls: list[int] = []
+
+    def drop_the_first(self: HttpsSession, *args: object, **kwargs: object) -> object:
+        calls.append(1)
+        if len(calls) == 1:  # the agent's API restarting: the peer hangs up before answering
+            raise TransportError("dropped", ConnectionResetError(), tls=False, reading=False)
+        return real_request(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    mocker.patch.object(HttpsSession, "request", drop_the_first)
+    address = resolve(settings_server, retry=5.0)
+    assert (address.port, address.fallback_reason) == (18675, None) and len(calls) == 2
+    assert resolve(settings_server, retry=0.0).port == 18675  # no retry window: the second try is the first
+
+
+def test_a_dropped_connection_without_a_retry_window_falls_back(mocker: pytest_mock.MockerFixture) -> None:
+    from secret_scanner.net.http import HttpsSession, TransportError
+
+    mocker.patch.object(HttpsSession, "request",
+                        side_effect=TransportError("dropped", ConnectionResetError(), tls=False, reading=False))
+    address = resolve_broker_address(URL.rsplit("/api/", 1)[0], None, 0.0, 1.0)
+    assert address.fallback_reason is not None and "cannot connect (ConnectionResetError)" in address.fallback_reason

@@ -79,7 +79,8 @@ def fetch_broker_address(
     timeout_seconds: float,
     sleep: Callable[[float], None] = time.sleep,
 ) -> BrokerAddress:
-    """Read broker.host/broker.port; retry 403 for `retry_seconds`; raise SettingsError naming the cause.
+    """Read broker.host/broker.port; retry 403 and dropped connections for `retry_seconds`; raise SettingsError
+    naming the cause.
 
     `timeout_seconds` bounds each request as a whole (connect, headers and body).
     """
@@ -87,7 +88,17 @@ def fetch_broker_address(
     delays = backoff_delays(retry_seconds)
     with HttpsSession(context, timeout_seconds, MAX_BODY_BYTES) as session:
         while True:
-            reply = _get(session, url, timeout_seconds)
+            try:
+                reply = _get(session, url, timeout_seconds)
+            except _DroppedConnection as exc:
+                # A refused or dropped connection is the agent's API restarting or still starting: the same
+                # window as the registration race, then the documented fallback.
+                delay = next(delays, None)
+                if delay is None:
+                    raise
+                log.debug("%s; retrying in %.2fs", exc, delay)
+                sleep(delay)
+                continue
             delay = next(delays, None) if reply.status == 403 else None
             if delay is None:
                 return _parse_reply(url, reply, retry_seconds)
@@ -109,7 +120,11 @@ def _get(session: HttpsSession, url: str, timeout: float) -> HttpReply:
         if exc.reading:
             raise SettingsError(
                 f"Plugin Settings at {url}: reading the answer failed ({type(exc.cause).__name__})") from exc
-        raise SettingsError(f"Plugin Settings at {url}: cannot connect ({type(exc.cause).__name__})") from exc
+        raise _DroppedConnection(f"Plugin Settings at {url}: cannot connect ({type(exc.cause).__name__})") from exc
+
+
+class _DroppedConnection(SettingsError):
+    """The connection was refused or dropped before an answer: worth another try within the retry window."""
 
 
 def _parse_reply(url: str, reply: HttpReply, retry_seconds: float) -> BrokerAddress:
