@@ -28,6 +28,7 @@ from pathlib import Path
 from typing import Any
 
 from bench import compare, noise_fetch
+from bench.speed import tree_size
 
 # Our confidence ranks: a finding is reported at threshold T when its confidence ranks >= T.
 _RANK = {"low": 0, "medium": 1, "high": 2}
@@ -132,18 +133,6 @@ def run_tool(tool: str, argv_for: Callable[[Path, Path, Path], list[str]],
         hits = parse(tree, root, json.loads(report.read_text(encoding="utf-8")))
     print(f"  {tool} on {tree}: {len(hits)} findings in {seconds:.1f}s", file=sys.stderr)
     return TreeRun(tree, tool, seconds, tuple(hits), ())
-
-
-def tree_size(root: Path) -> tuple[int, int]:
-    files = size = 0
-    for directory, _dirs, names in os.walk(root):
-        for name in names:
-            try:
-                size += os.lstat(os.path.join(directory, name)).st_size
-                files += 1
-            except OSError:
-                continue
-    return files, size
 
 
 def render_markdown(runs: Sequence[TreeRun], sizes: dict[str, tuple[int, int]], threshold: str,

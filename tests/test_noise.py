@@ -8,6 +8,7 @@ import secrets
 from pathlib import Path
 
 import pytest
+from noiseengine import make_engine, scan_text
 
 from secret_scanner.catalog import specimen
 from secret_scanner.catalog.loader import load_rules
@@ -23,11 +24,7 @@ _KEY = Fingerprinter(secrets.token_bytes(32), "test")
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    return Engine(load_rules(), _KEY, "python", keep_samples=True)
-
-
-def _scan(engine: Engine, text: str, path: str = "home/alice/app/.env") -> list[Finding]:
-    return engine.scan_bytes(specimen.expand(text, random.Random(7)).encode("utf-8"), path)
+    return make_engine()
 
 
 # -- value predicates ---------------------------------------------------------------------------------------
@@ -115,27 +112,27 @@ def test_comment_and_docstring_detection() -> None:
 
 def test_docs_path_lowers_a_generic_password_but_keeps_it(engine: Engine) -> None:
     text = 'db_password = "<gen:password:16>"\n'
-    plain = _scan(engine, text)
-    docs = _scan(engine, text, "pkg/docs/howto.py")
+    plain = scan_text(engine, text)
+    docs = scan_text(engine, text, "pkg/docs/howto.py")
     assert [f.confidence for f in plain] == ["medium"]
     assert [(f.confidence, bool(f.note)) for f in docs] == [("low", True)]
 
 
 def test_docstring_in_source_lowers_but_code_does_not(engine: Engine) -> None:
     text = 'EXAMPLES = r"""\n  admin_password: <gen:alnum:16>\n"""\nDB_PASSWORD = "<gen:password:16>"\n'
-    found = sorted(_scan(engine, text, "opt/app/module.py"), key=lambda f: f.line)
+    found = sorted(scan_text(engine, text, "opt/app/module.py"), key=lambda f: f.line)
     assert [(f.line, f.confidence) for f in found] == [(2, "low"), (4, "medium")]
 
 
 def test_validated_private_key_in_fixtures_keeps_its_confidence(engine: Engine) -> None:
-    found = _scan(engine, "<gen:pem:rsa>\n", "pkg/tests/fixtures/id_rsa")
+    found = scan_text(engine, "<gen:pem:rsa>\n", "pkg/tests/fixtures/id_rsa")
     assert found and all(f.confidence != "low" for f in found)
 
 
 def test_published_samples_are_reported_low_with_a_note(engine: Engine) -> None:
     text = ("[default]\naws_access_key_id = AKIAIOSFODNN7EXAMPLE\n"
             "aws_secret_access_key = wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY\n")
-    found = _scan(engine, text, "home/alice/.aws/credentials")
+    found = scan_text(engine, text, "home/alice/.aws/credentials")
     assert found and all(f.confidence == "low" and "AWS documentation" in f.note for f in found)
     assert noise.name_published_sample("Eby8vdM02xNOcqFlqUwJPLlmEtlCDXJ1OUzFT50uSRZ6IFsuFq2UVErCz4I6tq/"
                                        "K1SZFPTOtr/KBHBeksoGMGw==") is not None
@@ -144,7 +141,7 @@ def test_published_samples_are_reported_low_with_a_note(engine: Engine) -> None:
 
 def test_engine_without_keep_samples_drops_them() -> None:
     plain = Engine(load_rules(), _KEY, "python")
-    assert _scan(plain, "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n", "home/a/.aws/credentials") == []
+    assert scan_text(plain, "aws_access_key_id = AKIAIOSFODNN7EXAMPLE\n", "home/a/.aws/credentials") == []
 
 
 # -- thresholds -----------------------------------------------------------------------------------------
@@ -220,7 +217,7 @@ def test_code_name_drop_spares_password_rules() -> None:
 def test_a_live_secret_beside_a_sample_key_id_stays_live(engine: Engine) -> None:
     text = ("aws configure set aws_access_key_id AKIAIOSFODNN7EXAMPLE\n"
             "aws configure set aws_secret_access_key <gen:b64:40>\n")
-    found = {f.rule_id: f for f in _scan(engine, text, "home/bob/.bash_history")}
+    found = {f.rule_id: f for f in scan_text(engine, text, "home/bob/.bash_history")}
     secret = [f for rule, f in found.items() if "secret" in rule]
     assert secret and secret[0].confidence != "low" and not secret[0].note
     assert any(f.note for f in found.values())

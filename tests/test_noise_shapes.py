@@ -5,29 +5,20 @@ from __future__ import annotations
 
 import base64
 import random
-import secrets
 from pathlib import Path
 
 import pytest
+from noiseengine import make_engine, scan_text
 
 from secret_scanner.catalog import specimen
-from secret_scanner.catalog.loader import load_rules
 from secret_scanner.engine import codeshapes, noise, samples
 from secret_scanner.engine import filters as match_filter
-from secret_scanner.engine.identity import Fingerprinter
 from secret_scanner.engine.scan import Engine
-from secret_scanner.model import Finding
-
-_KEY = Fingerprinter(secrets.token_bytes(32), "test")
 
 
 @pytest.fixture(scope="module")
 def engine() -> Engine:
-    return Engine(load_rules(), _KEY, "python", keep_samples=True)
-
-
-def _scan(engine: Engine, text: str, path: str = "home/alice/app/.env") -> list[Finding]:
-    return engine.scan_bytes(specimen.expand(text, random.Random(7)).encode("utf-8"), path)
+    return make_engine()
 
 
 @pytest.mark.parametrize("value", ["set_admin", "_password", "current_password", "_auth_user_id", "db_passwd",
@@ -96,15 +87,15 @@ def test_minified_lines_and_source_maps() -> None:
 
 
 def test_sample_password_through_the_engine_is_lowered_with_a_note(engine: Engine) -> None:
-    found = _scan(engine, 'password = "Testing@123"\n', "opt/app/inventory.py")
+    found = scan_text(engine, 'password = "Testing@123"\n', "opt/app/inventory.py")
     assert [(f.confidence, bool(f.note)) for f in found] == [("low", True)]
-    real = _scan(engine, 'password = "<gen:password:16>"\n', "opt/app/inventory.py")
+    real = scan_text(engine, 'password = "<gen:password:16>"\n', "opt/app/inventory.py")
     assert [f.confidence for f in real] == ["medium"]
 
 
 def test_minified_bundle_lowers_a_generic_secret(engine: Engine) -> None:
     text = "var a=1;" * 200 + 'var c={apiKey:"<gen:alnum:32>"};\n'
-    found = _scan(engine, text, "srv/www/static/app.js")
+    found = scan_text(engine, text, "srv/www/static/app.js")
     assert [(f.confidence, f.note) for f in found] == [("low", "minified code or source map")]
 
 
@@ -124,9 +115,9 @@ def test_collection_examples_need_the_collection_marker(tmp_path: Path, engine: 
 
 def test_sysprep_rule_keeps_to_answer_files(engine: Engine) -> None:
     code = "    post_body = dict(currentAdminPassword=current_password, adminPassword=x9Lq2mZ7vB4n)\n"
-    assert not [f for f in _scan(engine, code, "opt/ansible/netapp_e_auth.py") if "sysprep" in f.rule_id]
+    assert not [f for f in scan_text(engine, code, "opt/ansible/netapp_e_auth.py") if "sysprep" in f.rule_id]
     inf = "[GuiUnattended]\nAdminPassword=<gen:alnum:14>\n"
-    assert [f.rule_id for f in _scan(engine, inf, "deploy/sysprep.inf")] == ["windows-unattend.sysprep-inf"]
+    assert [f.rule_id for f in scan_text(engine, inf, "deploy/sysprep.inf")] == ["windows-unattend.sysprep-inf"]
 
 
 def test_yaml_module_documentation_block() -> None:

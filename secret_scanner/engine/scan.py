@@ -22,6 +22,7 @@ from secret_scanner.engine.faults import MAX_LISTED_FAULTS, FaultedWith, fault_o
 from secret_scanner.engine.gate_cache import BlobStore
 from secret_scanner.engine.identity import Fingerprinter
 from secret_scanner.engine.names import NameMasker, mask_result_names, masked_findings
+from secret_scanner.engine.outcome import FileOutcome
 from secret_scanner.engine.ports import FileMemory, Progress, ProgressSink
 from secret_scanner.engine.walk import LONG_PATH_REASON, FileEntry, RootIgnorer, WalkReport, iter_files
 from secret_scanner.model import Confidence, FileProblem, Finding, ScanResult, ScanStats, Severity, meets_threshold
@@ -29,7 +30,7 @@ from secret_scanner.names import show_name
 
 if TYPE_CHECKING:  # imported when the first file is read: a rescan with nothing changed never needs them
     from secret_scanner.engine.detector import Engine
-    from secret_scanner.engine.sources import SourceOutcome, SourceScanner
+    from secret_scanner.engine.sources import SourceScanner
 
 log = logging.getLogger(__name__)
 
@@ -160,7 +161,7 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
 
             before = source_layer[0].tally.reasons() if source_layer else ()
             # Archives and credential containers go through the source layer (engine/sources.py).
-            outcome: _FileOutcome | SourceOutcome = (
+            outcome: FileOutcome = (
                 sources_now().scan_entry(entry.path, entry.size, keep_going)
                 if is_claimed(entry.path, options.archives)
                 else _scan_entry(engine_now(), entry, keep_going, options.max_file_bytes))
@@ -226,41 +227,32 @@ def scan(options: ScanOptions, fingerprinter: Fingerprinter,
                       suppressed=tuple(f for f in ordered if f.suppressed))
 
 
-@dataclass(frozen=True)
-class _FileOutcome:
-    findings: tuple[Finding, ...] = ()
-    stopped: bool = False
-    binary: bool = False
-    unreadable: bool = False
-    problem: FileProblem | None = None
-
-
 def _scan_entry(engine: Engine, entry: FileEntry, keep_going: Callable[[], bool], max_bytes: int | None = None
-                ) -> _FileOutcome:
+                ) -> FileOutcome:
     from secret_scanner.engine.detector import SkippedBinary, StoppedWith
 
     try:
         if entry.size == 0:
-            return _FileOutcome()
-        return _FileOutcome(tuple(engine.scan_file(entry.path, keep_going, max_bytes)))
+            return FileOutcome()
+        return FileOutcome(tuple(engine.scan_file(entry.path, keep_going, max_bytes)))
     except SkippedBinary:
-        return _FileOutcome(binary=True)
+        return FileOutcome(binary=True)
     except StoppedWith as stopped:
-        return _FileOutcome(tuple(stopped.findings), stopped=True)
+        return FileOutcome(tuple(stopped.findings), stopped=True)
     except TruncatedWith as cut:
         detail = f"grew past {max_bytes} bytes while read; scanned up to that size"
-        return _FileOutcome(_only_findings(cut.findings), problem=FileProblem(entry.path, "truncated", detail))
+        return FileOutcome(_only_findings(cut.findings), problem=FileProblem(entry.path, "truncated", detail))
     except FaultedWith as faulted:
         detail = "; ".join(sorted({fault.describe() for fault in faulted.faults}))
-        return _FileOutcome(_only_findings(faulted.findings), problem=FileProblem(entry.path, "error", detail))
+        return FileOutcome(_only_findings(faulted.findings), problem=FileProblem(entry.path, "error", detail))
     except OSError as exc:
         log.debug("cannot read %s: %s", show_name(entry.path), exc.strerror or type(exc).__name__)
         if exc.errno == errno.ENAMETOOLONG:
-            return _FileOutcome(unreadable=True, problem=FileProblem(entry.path, "skipped", LONG_PATH_REASON))
-        return _FileOutcome(unreadable=True)
+            return FileOutcome(unreadable=True, problem=FileProblem(entry.path, "skipped", LONG_PATH_REASON))
+        return FileOutcome(unreadable=True)
     except Exception as exc:
         fault = fault_of(exc)
-        return _FileOutcome(unreadable=True, problem=FileProblem(entry.path, "error", fault.describe()))
+        return FileOutcome(unreadable=True, problem=FileProblem(entry.path, "error", fault.describe()))
 
 
 def _only_findings(items: list[object]) -> tuple[Finding, ...]:

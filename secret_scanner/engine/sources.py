@@ -30,7 +30,8 @@ from secret_scanner.engine import containers as container_check
 from secret_scanner.engine.archives import ArchiveLimits, Budget, Skip
 from secret_scanner.engine.detector import Engine, SkippedBinary, StoppedWith
 from secret_scanner.engine.identity import Fingerprinter
-from secret_scanner.model import FileProblem, Finding
+from secret_scanner.engine.outcome import FileOutcome
+from secret_scanner.model import Finding
 
 log = logging.getLogger(__name__)
 
@@ -72,17 +73,6 @@ class SourceTally:
         return tuple(sorted(self.skips.items()))
 
 
-@dataclass(frozen=True)
-class SourceOutcome:
-    """The same fields as scan.py's per-file outcome."""
-
-    findings: tuple[Finding, ...] = ()
-    stopped: bool = False
-    binary: bool = False
-    unreadable: bool = False
-    problem: FileProblem | None = None
-
-
 class _Unreadable(Exception):
     """A file on disk named as an archive is corrupt or encrypted: counted as unreadable, not an error."""
 
@@ -117,31 +107,31 @@ class SourceScanner:
     def claims(self, path: str) -> bool:
         return is_claimed(path, self.limits)
 
-    def scan_entry(self, path: str, size: int, keep_going: Callable[[], bool]) -> SourceOutcome:
+    def scan_entry(self, path: str, size: int, keep_going: Callable[[], bool]) -> FileOutcome:
         """Scan one claimed file: its own fault boundary, so no archive or container stops the scan."""
         found: list[Finding] = []
         if size == 0:
-            return SourceOutcome()
+            return FileOutcome()
         source = Source(path, SourceKind.FILE, 0, size)
         try:
             with _open_regular(path) as handle:
                 binary = self._scan_source(source, handle, found, keep_going, None)
         except _Halt:
-            return SourceOutcome(tuple(found), stopped=True)
+            return FileOutcome(tuple(found), stopped=True)
         except _Unreadable:
-            return SourceOutcome(tuple(found), unreadable=True)
+            return FileOutcome(tuple(found), unreadable=True)
         except OSError as exc:
             log.debug("cannot read %s: %s", path, exc.strerror or type(exc).__name__)
-            return SourceOutcome(tuple(found), unreadable=True)
+            return FileOutcome(tuple(found), unreadable=True)
         except archives.CORRUPT_ERRORS as exc:
             self.tally.skip(Skip.CORRUPT)
             log.debug("unreadable archive %s: %s", path, type(exc).__name__)
-            return SourceOutcome(tuple(found), unreadable=True)
+            return FileOutcome(tuple(found), unreadable=True)
         except Exception as exc:  # the fault boundary: one hostile file never ends the scan
             self.tally.skip(Skip.FAULT)
             log.warning("skipped %s after an unexpected %s", path, type(exc).__name__)
-            return SourceOutcome(tuple(found), unreadable=True)
-        return SourceOutcome(tuple(found), binary=binary and not found)
+            return FileOutcome(tuple(found), unreadable=True)
+        return FileOutcome(tuple(found), binary=binary and not found)
 
     # -- one source ---------------------------------------------------------------------------------------
 
